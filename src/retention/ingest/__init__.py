@@ -1,0 +1,1 @@
+"""Loading CRM exports from the landing folder into the raw lake."""

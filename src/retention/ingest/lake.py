@@ -1,0 +1,92 @@
+"""The raw lake: immutable Parquet per batch, swapped in whole.
+
+    lake/loads/<date>__<load_id>/   customers.parquet, orders.parquet, quarantine.parquet, manifest.parquet
+    lake/batches/<date>  ->  ../loads/<date>__<load_id>      (a symlink, replaced atomically)
+
+A batch becomes visible only when its symlink is replaced, after every file of the load is on disk,
+so a crash leaves the previous load of that batch or the new one, never a mix. Loads no symlink
+points at are debris of an interrupted run and are removed by the next one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet")
+
+
+def batches_dir(lake: Path) -> Path:
+    return lake / "batches"
+
+
+def loads_dir(lake: Path) -> Path:
+    return lake / "loads"
+
+
+def new_load_dir(lake: Path, batch: str, load_id: str) -> Path:
+    path = loads_dir(lake) / f"{batch}__{load_id}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
+    """Make `load_dir` the current content of `batch` in one rename."""
+    for name in TABLE_FILES:
+        _fsync(load_dir / name)
+    _fsync(load_dir)
+    links = batches_dir(lake)
+    links.mkdir(parents=True, exist_ok=True)
+    tmp = links / f".{batch}.{load_dir.name}.tmp"
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(Path("..") / "loads" / load_dir.name)
+    os.replace(tmp, links / batch)
+    _fsync(links)
+
+
+def collect_garbage(lake: Path) -> list[str]:
+    """Remove loads no batch points at (replaced, or left by a crash), and stray temp links."""
+    links, loads = batches_dir(lake), loads_dir(lake)
+    if not loads.is_dir():
+        return []
+    live = {os.readlink(p).rsplit("/", 1)[-1] for p in links.iterdir() if p.is_symlink() and not p.name.startswith(".")} \
+        if links.is_dir() else set()
+    if links.is_dir():
+        for p in links.iterdir():
+            if p.name.startswith(".") and p.is_symlink():
+                p.unlink()
+    removed = []
+    for d in loads.iterdir():
+        if d.name not in live:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+    return removed
+
+
+def glob(lake: Path, name: str) -> str:
+    return str(batches_dir(lake) / "*" / name)
+
+
+def has_batches(lake: Path) -> bool:
+    links = batches_dir(lake)
+    return links.is_dir() and any(p.is_symlink() and not p.name.startswith(".") for p in links.iterdir())
+
+
+def manifest(con: duckdb.DuckDBPyConnection, lake: Path) -> list[dict]:
+    """One row per (batch, file) of what the lake holds now."""
+    if not has_batches(lake):
+        return []
+    cur = con.execute(f"select * from read_parquet('{glob(lake, 'manifest.parquet')}') order by batch_date, file_name")
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]

@@ -1,0 +1,98 @@
+"""Finding the batches in the landing folder, and what is wrong with a folder as a whole."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+EXPORT_FILES = {"customers": "customers.csv", "orders": "orders.csv"}
+DATE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class BatchRejected(Exception):
+    """A whole batch cannot be loaded; nothing of it is."""
+
+    def __init__(self, batch: str, file: str | None, problem: str):
+        self.batch, self.file, self.problem = batch, file, problem
+        where = f"batch {batch}" + (f", file {file}" if file else "")
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    table: str
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    name: str
+    batch_date: dt.date
+    files: dict[str, LandedFile]  # table -> file; a table may be absent
+
+    def fingerprint(self) -> dict[str, str]:
+        return {t: f.sha256 for t, f in sorted(self.files.items())}
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve(strict=True).relative_to(root)
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _batch(folder: Path, root: Path) -> LandedBatch:
+    name = folder.name
+    if not DATE_NAME.match(name):
+        raise BatchRejected(name, None, "folder name is not a date (expected YYYY-MM-DD, the day the export was taken)")
+    try:
+        batch_date = dt.date.fromisoformat(name)
+    except ValueError:
+        raise BatchRejected(name, None, "folder name is not a valid calendar date") from None
+    if not _inside(folder, root):
+        raise BatchRejected(name, None, "the folder is a link that leads outside the landing folder")
+    files = {}
+    for table, filename in EXPORT_FILES.items():
+        path = folder / filename
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not _inside(path, root):
+            raise BatchRejected(name, filename, "the file is a link that leads outside the landing folder (or nowhere)")
+        if not path.resolve().is_file():
+            raise BatchRejected(name, filename, "not a regular file")
+        files[table] = LandedFile(table, path, sha256_of(path), path.stat().st_size)
+    if not files:
+        raise BatchRejected(name, None, f"holds neither {EXPORT_FILES['customers']} nor {EXPORT_FILES['orders']}")
+    return LandedBatch(name, batch_date, files)
+
+
+def discover(landing_dir: Path, through: dt.date | None) -> tuple[list[LandedBatch], list[BatchRejected]]:
+    """Every batch folder dated on or before `through`, sorted by date, and the folders rejected whole."""
+    if not landing_dir.is_dir():
+        raise FileNotFoundError(f"landing folder {landing_dir} does not exist (set RETENTION_LANDING_DIR)")
+    root = landing_dir.resolve()
+    batches, rejected = [], []
+    for entry in sorted(landing_dir.iterdir()):
+        if entry.name.startswith((".", "_")) or not (entry.is_dir() or entry.is_symlink()):
+            continue  # top-level files (README, retention_mapping.yml) and hidden folders are not batches
+        try:
+            batch = _batch(entry, root)
+        except BatchRejected as e:
+            rejected.append(e)
+            continue
+        if through is None or batch.batch_date <= through:
+            batches.append(batch)
+    return batches, rejected

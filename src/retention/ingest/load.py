@@ -1,0 +1,187 @@
+"""Ingest: every new or changed batch of the landing folder into the raw lake."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ..config import Settings
+from . import lake
+from .csvrows import read_records
+from .decode import FileProblem, decode_export
+from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
+from .mapping import ColumnMapping, mapping_for
+from .rows import ident, sql_text, validated_sql
+
+# Bump when a change to decoding or validation should reload batches already in the lake.
+INGEST_RULES_VERSION = "1"
+
+SCHEMAS = {
+    "customers": {"batch_date": "date", "source_file": "varchar", "source_line": "bigint",
+                  "customer_id": "varchar", "created_at": "timestamp", "channel": "varchar",
+                  "region": "varchar", "extra_columns": "varchar"},
+    "orders": {"batch_date": "date", "source_file": "varchar", "source_line": "bigint",
+               "order_id": "varchar", "customer_id": "varchar", "ordered_at": "timestamp",
+               "amount": "decimal(18, 4)", "currency": "varchar", "status": "varchar",
+               "extra_columns": "varchar"},
+    "quarantine": {"batch_date": "date", "source_file": "varchar", "table_name": "varchar",
+                   "source_line": "bigint", "reason": "varchar", "raw_text": "varchar"},
+    "manifest": {"batch_date": "date", "file_name": "varchar", "table_name": "varchar",
+                 "present": "boolean", "sha256": "varchar", "size_bytes": "bigint",
+                 "encoding": "varchar", "parser": "varchar", "rows_read": "bigint",
+                 "rows_loaded": "bigint", "rows_quarantined": "bigint", "rules": "varchar",
+                 "load_id": "varchar", "loaded_at": "timestamp"},
+}
+
+
+@dataclass
+class IngestReport:
+    loaded: list[dict] = field(default_factory=list)      # manifest rows of the batches loaded now
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[BatchRejected] = field(default_factory=list)
+    removed_loads: list[str] = field(default_factory=list)
+
+
+def connect(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(database)
+    con.execute(f"set memory_limit = {sql_text(settings.memory_limit)}")
+    con.execute(f"set temp_directory = {sql_text(str(settings.temp_dir))}")
+    con.execute(f"set threads = {settings.threads}")
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
+    """What, besides the files' bytes, decides the loaded rows; a change reloads every batch."""
+    parts = [INGEST_RULES_VERSION, repr(mapping), settings.timezone, str(settings.future_tolerance_days),
+             hashlib.sha256(settings.pii_salt.encode()).hexdigest()]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def _select(table: str, source: str, where: str = "") -> str:
+    cols = ", ".join(f"cast({ident(c)} as {t}) as {ident(c)}" for c, t in SCHEMAS[table].items())
+    return f"select {cols} from {source} {where}"
+
+
+def _write_frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], path: Path) -> None:
+    frame = pd.DataFrame(rows, columns=list(SCHEMAS[table]))
+    con.register("_frame", frame)
+    con.execute(f"copy ({_select(table, '_frame')}) to {sql_text(str(path))} (format parquet)")
+    con.unregister("_frame")
+
+
+def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str,
+               load_dir: Path, quarantine: list[dict]) -> dict:
+    landed = batch.files[table]
+    filename = EXPORT_FILES[table]
+    raw = landed.path.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != landed.sha256:
+        raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
+    try:
+        decoded = decode_export(raw)
+    except FileProblem as e:
+        raise BatchRejected(batch.name, filename, str(e)) from None
+    names, missing = mapping.resolve_header(table, decoded.header)
+    if missing:
+        raise BatchRejected(batch.name, filename,
+                            f"required column(s) missing: {', '.join(missing)} (header: {', '.join(decoded.header)}; "
+                            f"column mapping: {mapping.name})")
+    path = landed.path
+    if decoded.rewritten:
+        path = settings.temp_dir / f"{batch.name}-{filename}.{uuid.uuid4().hex[:8]}.utf8.csv"
+        path.write_bytes(decoded.data)
+    try:
+        records = read_records(con, f"rec_{table}", path, decoded.data, names)
+    finally:
+        if decoded.rewritten:
+            path.unlink(missing_ok=True)
+    source_file = f"{batch.name}/{filename}"
+    con.execute(f"create or replace temp table val_{table} as " + validated_sql(
+        records.table, table, names, mapping, batch_date=batch.batch_date, source_file=source_file,
+        timezone=settings.timezone, salt=settings.pii_salt, future_tolerance_days=settings.future_tolerance_days))
+    con.execute(f"copy ({_select(table, f'val_{table}', 'where problem is null')}) "
+                f"to {sql_text(str(load_dir / f'{table}.parquet'))} (format parquet)")
+    bad = con.execute(f"select source_line, problem, _raw_start, _raw_end from val_{table} "
+                      "where problem is not null order by source_line").fetchall()
+    base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
+    for r in records.rejects:
+        quarantine.append(base | {"source_line": r.line, "reason": r.reason, "raw_text": r.raw})
+    for line, reason, start, end in bad:
+        quarantine.append(base | {"source_line": line, "reason": reason,
+                                  "raw_text": decoded.data[start:end].decode("utf-8", "replace")})
+    loaded = con.execute(f"select count(*) from val_{table} where problem is null").fetchall()[0][0]
+    quarantined = len(records.rejects) + len(bad)
+    if records.rows_read != loaded + quarantined:  # never drop a row silently
+        raise BatchRejected(batch.name, filename, f"row accounting does not add up: read {records.rows_read}, "
+                                                  f"loaded {loaded}, quarantined {quarantined}")
+    for t in (records.table, f"val_{table}"):
+        con.execute(f"drop table if exists {t}")
+    return {"present": True, "sha256": landed.sha256, "size_bytes": landed.size, "encoding": decoded.encoding,
+            "parser": records.parser, "rows_read": records.rows_read, "rows_loaded": loaded,
+            "rows_quarantined": quarantined}
+
+
+def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, rules: str) -> list[dict]:
+    load_id = uuid.uuid4().hex[:12]
+    load_dir = lake.new_load_dir(settings.lake_dir, batch.name, load_id)
+    loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        quarantine: list[dict] = []
+        manifest = []
+        for table, filename in EXPORT_FILES.items():
+            row = {"batch_date": batch.batch_date, "file_name": filename, "table_name": table, "present": False,
+                   "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "rules": rules,
+                   "load_id": load_id, "loaded_at": loaded_at}
+            if table in batch.files:
+                row |= _load_file(con, settings, mapping, batch, table, load_dir, quarantine)
+            else:
+                _write_frame(con, table, [], load_dir / f"{table}.parquet")
+            manifest.append(row)
+        _write_frame(con, "quarantine", quarantine, load_dir / "quarantine.parquet")
+        _write_frame(con, "manifest", manifest, load_dir / "manifest.parquet")
+        lake.publish_load(settings.lake_dir, batch.name, load_dir)
+        return manifest
+    except BaseException:
+        shutil.rmtree(load_dir, ignore_errors=True)
+        raise
+
+
+def _unchanged(batch: LandedBatch, current: dict[str, list[dict]], rules: str) -> bool:
+    rows = current.get(batch.name)
+    if not rows:
+        return False
+    have = {r["table_name"]: r["sha256"] for r in rows if r["present"]}
+    return have == batch.fingerprint() and all(r["rules"] == rules for r in rows)
+
+
+def ingest(settings: Settings, through: dt.date | None = None) -> IngestReport:
+    report = IngestReport()
+    settings.lake_dir.mkdir(parents=True, exist_ok=True)
+    report.removed_loads = lake.collect_garbage(settings.lake_dir)
+    mapping = mapping_for(settings.landing_dir, settings.column_mapping)
+    rules = rules_fingerprint(settings, mapping)
+    batches, report.rejected = discover(settings.landing_dir, through)
+    con = connect(settings)
+    try:
+        current: dict[str, list[dict]] = {}
+        for row in lake.manifest(con, settings.lake_dir):
+            current.setdefault(row["batch_date"].isoformat(), []).append(row)
+        for batch in batches:
+            if _unchanged(batch, current, rules):
+                report.unchanged.append(batch.name)
+                continue
+            try:
+                report.loaded.extend(load_batch(con, settings, mapping, batch, rules))
+            except BatchRejected as e:
+                report.rejected.append(e)
+    finally:
+        con.close()
+    lake.collect_garbage(settings.lake_dir)
+    return report

@@ -1,0 +1,46 @@
+"""One writer at a time per state folder: an advisory file lock the kernel drops when the holder dies."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+
+
+class WriterBusy(RuntimeError):
+    """Another run holds the writer lock."""
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text() or "{}")
+        return f"pid {info.get('pid')}, {info.get('what')}, since {info.get('since')}"
+    except (OSError, json.JSONDecodeError):
+        return "unknown holder"
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, what: str, wait_seconds: int = 0):
+    """Hold the lock for the block; wait up to `wait_seconds` for it, then raise WriterBusy."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + max(0, wait_seconds)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WriterBusy(f"another run is writing this warehouse ({_holder(path)}; lock {path}); "
+                                     "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait")
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what,
+                                  "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock

@@ -1,0 +1,174 @@
+"""The nightly run: ingest → build → audit → publish. The CLI and the Airflow DAG call these.
+
+Each stage takes and returns a small JSON-able plan, so the DAG can pass it between tasks; the CLI
+runs all four under one writer lock. Nothing readers see changes before `publish`, and `publish`
+happens only after ingest, dbt and the audit all passed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .config import Settings
+from .ingest import lake
+from .ingest.load import IngestReport, connect, ingest
+from .ingest.rows import sql_text
+from .lock import writer_lock
+from .quality.audit import CheckResult, audit
+from .quality.checks import CHECKS
+from .warehouse.build import build, build_database
+from .warehouse.publish import publish, read_marker
+
+log = logging.getLogger(__name__)
+
+
+class RunFailed(RuntimeError):
+    """The run stopped before publishing; the message names the batch, file, check or model at fault."""
+
+
+@dataclass
+class Plan:
+    run_id: str
+    through: str | None
+    fingerprint: str
+    up_to_date: bool
+    loaded_batches: list[str] = field(default_factory=list)
+    unchanged_batches: int = 0
+    rows: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Plan:
+        return cls(**data)
+
+    @property
+    def through_date(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.through) if self.through else None
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not {"target", "logs"} & set(p.parts)):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(settings: Settings, through: dt.date | None) -> str:
+    """What the marts are a function of: the loaded batches, the settings and the code."""
+    con = connect(settings)
+    try:
+        rows = [(str(r["batch_date"]), r["table_name"], r["sha256"], r["rules"])
+                for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]
+    finally:
+        con.close()
+    parts = [json.dumps(rows), str(through), settings.timezone, __version__,
+             _tree_digest(settings.dbt_project_dir), _tree_digest(Path(__file__).parent)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+
+
+def _clean_build_dir(settings: Settings) -> None:
+    if settings.build_dir.is_dir():
+        shutil.rmtree(settings.build_dir)  # a failed run's build is kept for inspection until the next run
+    for debris in settings.warehouse.parent.glob(f".{settings.warehouse.name}.*.tmp"):
+        debris.unlink(missing_ok=True)
+
+
+def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
+    run_id = run_id or new_run_id()
+    _clean_build_dir(settings)
+    report: IngestReport = ingest(settings, through)
+    for name in report.removed_loads:
+        log.info("removed an unfinished or replaced load: %s", name)
+    if report.rejected:
+        raise RunFailed("ingest rejected " + "; ".join(str(e) for e in report.rejected)
+                        + ". Nothing of those batches was loaded; the published marts are unchanged.")
+    if not lake.has_batches(settings.lake_dir):
+        raise RunFailed(f"no batches to load in {settings.landing_dir}")
+    fp = fingerprint(settings, through)
+    marker = read_marker(settings)
+    up_to_date = bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists())
+    rows = {}
+    for m in report.loaded:
+        for key in ("rows_read", "rows_loaded", "rows_quarantined"):
+            rows[key] = rows.get(key, 0) + int(m[key])
+    return Plan(run_id, through.isoformat() if through else None, fp, up_to_date,
+                sorted({m["batch_date"].isoformat() for m in report.loaded}), len(report.unchanged), rows)
+
+
+def stage_build(settings: Settings, plan: Plan) -> Path | None:
+    if plan.up_to_date:
+        return None
+    return build(settings, plan.run_id, plan.through_date)
+
+
+def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
+    if plan.up_to_date:
+        return []
+    return audit(settings, build_database(settings, plan.run_id), plan.run_id, plan.through_date, CHECKS)
+
+
+def _published_extras(settings: Settings) -> dict[str, str]:
+    history = sql_text(str(settings.audit_dir / "*.parquet"))
+    return {
+        "audit.check_results": f"select * from read_parquet({history}, union_by_name = true) order by checked_at, check_name",
+        "audit.load_manifest": "select * exclude (rules) from build.raw.manifest order by batch_date, file_name",
+        "audit.quarantine_summary": """
+            select batch_date, source_file, table_name, split_part(reason, ':', 1) as reason, count(*) as rows_quarantined,
+                   min(source_line) as first_line
+            from build.raw.quarantine group by all order by batch_date, source_file, reason""",
+    }
+
+
+def stage_publish(settings: Settings, plan: Plan) -> bool:
+    """Swap the audited build in; returns False when the published file was already up to date."""
+    if plan.up_to_date:
+        return False
+    current = fingerprint(settings, plan.through_date)
+    if current != plan.fingerprint:
+        raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
+    build_db = build_database(settings, plan.run_id)
+    publish(settings, build_db, _published_extras(settings), {
+        "run_id": plan.run_id, "fingerprint": plan.fingerprint, "through": plan.through,
+        "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+    build_db.unlink(missing_ok=True)
+    return True
+
+
+@dataclass
+class RunSummary:
+    plan: Plan
+    published: bool
+    checks: list[CheckResult]
+
+
+def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
+    """The whole run under the writer lock (contract §3, `retention run`)."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds):
+        plan = stage_ingest(settings, through)
+        stage_build(settings, plan)
+        checks = stage_audit(settings, plan)
+        published = stage_publish(settings, plan)
+    return RunSummary(plan, published, checks)
+
+
+def locked(settings: Settings, what: str):
+    """The writer lock, for one DAG task at a time."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    return writer_lock(settings.lock_file, what, settings.lock_wait_seconds)
+
+

@@ -1,0 +1,1 @@
+"""The audit between build and publish: reconciliation checks, validated by great-expectations."""
