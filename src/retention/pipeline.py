@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import logging
 import secrets
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,13 +114,13 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
 def stage_build(settings: Settings, plan: Plan) -> Path | None:
     if plan.up_to_date:
         return None
-    return build(settings, plan.run_id, plan.through_date)
+    return build(settings, plan.through_date)
 
 
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
-    return audit(settings, build_database(settings, plan.run_id), plan.run_id, plan.through_date, CHECKS)
+    return audit(settings, build_database(settings), plan.run_id, plan.through_date, CHECKS)
 
 
 def _published_extras(settings: Settings) -> dict[str, str]:
@@ -140,7 +142,7 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
     current = fingerprint(settings, plan.through_date)
     if current != plan.fingerprint:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
-    build_db = build_database(settings, plan.run_id)
+    build_db = build_database(settings)
     publish(settings, build_db, _published_extras(settings), {
         "run_id": plan.run_id, "fingerprint": plan.fingerprint, "through": plan.through,
         "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
@@ -160,6 +162,9 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds):
         plan = stage_ingest(settings, through)
+        if not plan.up_to_date:
+            # great-expectations takes seconds to import: do it on the other core while dbt builds
+            threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         stage_build(settings, plan)
         checks = stage_audit(settings, plan)
         published = stage_publish(settings, plan)

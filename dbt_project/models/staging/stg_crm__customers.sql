@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('crm', 'customers') }}
-    where batch_date <= cast('{{ var("through_date") }}' as date)
+    where batch_date <= cast('{{ through_date() }}' as date)
 
 ),
 

@@ -1,0 +1,101 @@
+"""The build database of one run: raw views over the lake, then `dbt build` into it.
+
+Readers never open this file; it becomes visible only through `publish`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..config import Settings
+from ..ingest import lake
+from ..ingest.load import connect
+from ..ingest.rows import sql_text
+
+RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
+
+
+class BuildFailed(RuntimeError):
+    """dbt could not build or test a model; the message names the nodes at fault."""
+
+
+def build_database(settings: Settings) -> Path:
+    # One fixed path: dbt re-parses the whole project whenever its profile (this path) changes.
+    return settings.build_dir / "build.duckdb"
+
+
+def create_raw_views(settings: Settings, database: Path) -> None:
+    if not lake.has_batches(settings.lake_dir):
+        raise BuildFailed(f"the lake holds no batches yet: nothing was loaded from {settings.landing_dir}")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(settings, str(database))
+    try:
+        con.execute("create schema if not exists raw")
+        for table in RAW_TABLES:
+            con.execute(f"create or replace view raw.{table} as select * from "
+                        f"read_parquet({sql_text(lake.glob(settings.lake_dir, table + '.parquet'))})")
+    finally:
+        con.close()
+
+
+def _dbt_executable() -> str:
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def _failures(target: Path) -> list[str]:
+    try:
+        results = json.loads((target / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    out = []
+    for r in results:
+        if r.get("status") in ("error", "fail", "runtime error"):
+            message = (r.get("message") or "").strip().splitlines()
+            out.append(f"{r['unique_id']}: {r['status']}" + (f" ({message[0][:300]})" if message else ""))
+    return out
+
+
+def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.date | None) -> None:
+    """`dbt <args>` against `database` in a child process (dbt keeps its DuckDB connection open for
+    as long as its process lives); raises BuildFailed naming the models and tests that failed."""
+    settings.dbt_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.dbt_dir / "target"
+    (target / "run_results.json").unlink(missing_ok=True)
+    env = dict(os.environ,
+               RETENTION_BUILD_DATABASE=str(database),
+               RETENTION_MEMORY_LIMIT=settings.memory_limit,
+               RETENTION_DUCKDB_TEMP_DIR=str(settings.temp_dir),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+               DO_NOT_TRACK="1",
+               # read by the models through env_var(): unlike --vars, a change does not force a full re-parse
+               RETENTION_TIMEZONE=settings.timezone,
+               RETENTION_THROUGH_DATE=(through or dt.date(9999, 12, 31)).isoformat())
+    cli = [_dbt_executable(), *args,
+           "--project-dir", str(settings.dbt_project_dir),
+           "--profiles-dir", str(settings.dbt_project_dir),
+           "--target-path", str(target),
+           "--log-path", str(settings.dbt_dir / "logs")]
+    done = subprocess.run(cli, env=env, capture_output=True, text=True)
+    (settings.dbt_dir / "last_output.log").write_text(done.stdout + done.stderr)
+    if done.returncode == 0:
+        return
+    failures = _failures(target)
+    if not failures:
+        tail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()][-3:]
+        failures = [" / ".join(tail) or f"exit code {done.returncode}"]
+    raise BuildFailed(f"dbt {args[0]} failed: " + "; ".join(failures)
+                      + f" (full output: {settings.dbt_dir / 'last_output.log'})")
+
+
+def build(settings: Settings, through: dt.date | None) -> Path:
+    database = build_database(settings)
+    database.unlink(missing_ok=True)
+    create_raw_views(settings, database)
+    run_dbt(settings, database, ["build", "--threads", "1"], through)
+    return database

@@ -1,0 +1,114 @@
+"""Shared fixtures: a scratch warehouse per test, the CLI run for real, CSV writers."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RETENTION = Path(sys.executable).parent / "retention"
+CUSTOMER_COLUMNS = ["customer_id", "created_at", "channel", "region"]
+ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"]
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict | list], encoding: str = "utf-8",
+              newline: str = "\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding=encoding) as f:
+        w = csv.writer(f, lineterminator=newline)
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in columns] if isinstance(r, dict) else r)
+    return path
+
+
+def write_batch(landing: Path, date: str, customers: list | None = None, orders: list | None = None) -> Path:
+    """A batch folder; pass None to leave a file out, [] for a header-only file."""
+    folder = landing / date
+    folder.mkdir(parents=True, exist_ok=True)
+    if customers is not None:
+        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customers)
+    if orders is not None:
+        write_csv(folder / "orders.csv", ORDER_COLUMNS, orders)
+    return folder
+
+
+class Warehouse:
+    """One scratch warehouse: its landing folder, its state, and the CLI pointed at them."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.landing = base / "landing"
+        self.landing.mkdir(parents=True, exist_ok=True)
+        self.path = base / "warehouse" / "retention.duckdb"
+        self.state = base / "warehouse" / "state"
+        self.env = dict(os.environ, RETENTION_LANDING_DIR=str(self.landing), RETENTION_WAREHOUSE=str(self.path),
+                        RETENTION_STATE_DIR=str(self.state), RETENTION_TIMEZONE="UTC", RETENTION_MEMORY_LIMIT="2GB")
+        self.env.pop("RETENTION_COLUMN_MAPPING", None)
+
+    def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+        done = subprocess.run([str(RETENTION), *args], env=self.env, capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT)
+        if check and done.returncode != 0:
+            raise AssertionError(f"retention {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def rows(self, table: str, order_by: str) -> list[dict]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            cur = con.execute(f"select * from {table} order by {order_by}")
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+        finally:
+            con.close()
+
+    def lake(self, sql: str) -> list[tuple]:
+        """Query the raw lake: {customers}, {orders}, {quarantine}, {manifest} name its Parquet globs."""
+        globs = {t: f"read_parquet('{self.state}/lake/batches/*/{t}.parquet')"
+                 for t in ("customers", "orders", "quarantine", "manifest")}
+        con = duckdb.connect()
+        try:
+            return con.execute(sql.format(**globs)).fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path)
+
+
+def assert_rows_equal(got: list[dict], want: list[dict], keys: tuple[str, ...]) -> None:
+    """Column by column, floats to 1e-9, revenue to the cent."""
+    index = {tuple(g[k] for k in keys): g for g in got}
+    assert len(got) == len(want), f"{len(got)} rows, expected {len(want)}"
+    problems = []
+    for w in want:
+        k = tuple(w[c] for c in keys)
+        g = index.get(k)
+        if g is None:
+            problems.append(f"missing row {k}")
+            continue
+        for c, expected in w.items():
+            actual = g[c]
+            if expected is None or actual is None:
+                same = expected is None and actual is None
+            elif isinstance(expected, float) or c == "revenue":
+                same = abs(float(actual) - float(expected)) <= (0.005 if c == "revenue" else 1e-9)
+            else:
+                same = actual == expected
+            if not same:
+                problems.append(f"{k} {c}: expected {expected!r}, got {actual!r}")
+    assert not problems, "\n".join(problems[:30])
