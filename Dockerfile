@@ -1,0 +1,16 @@
+# The production image: stock Airflow with this project and its locked dependencies installed.
+FROM apache/airflow:3.3.2-python3.11
+
+USER airflow
+WORKDIR /opt/retention
+COPY --chown=airflow:root requirements.lock pyproject.toml README.md ./
+# Airflow itself comes from the base image; the lock pins the same version.
+RUN pip install --no-cache-dir -r requirements.lock
+COPY --chown=airflow:root src ./src
+COPY --chown=airflow:root dbt_project ./dbt_project
+COPY --chown=airflow:root dags ./dags
+RUN pip install --no-cache-dir --no-deps -e .
+
+ENV RETENTION_HOME=/opt/retention \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/retention/dags \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False

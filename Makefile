@@ -1,0 +1,55 @@
+# `make run`  — set up everything, write the demo CRM exports, run the nightly DAG with a real
+#               local Airflow, print the retention tables.
+# `make test` — set up everything, run the whole test suite.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_LANDING := demo/landing
+
+# A project-local Airflow on SQLite; the DAG folder is this repository's dags/.
+export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+
+.PHONY: run test install demo airflow-db lint benchmark lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+demo: install
+	test -d $(DEMO_LANDING) || $(BIN)/retention demo --out $(DEMO_LANDING)
+
+airflow-db: install
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+
+run: demo airflow-db
+	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/airflow dags test crm_retention "$$(date -u +%F)" \
+		> $(AIRFLOW_HOME)/last_dags_test.log 2>&1 \
+		|| (tail -n 60 $(AIRFLOW_HOME)/last_dags_test.log; exit 1)
+	@grep -E "DagRun Finished" $(AIRFLOW_HOME)/last_dags_test.log | sed -E 's/.*(DagRun Finished: [^,]*, [^,]*).*(state=[a-z]+).*/\1, \2/'
+	@echo
+	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention show
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src dags tests benchmarks
+
+benchmark: install
+	$(BIN)/python benchmarks/ingest_vs_read_csv.py
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) warehouse demo airflow_home dbt_project/target dbt_project/logs

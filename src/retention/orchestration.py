@@ -1,0 +1,44 @@
+"""The pipeline's stages as scheduler tasks: JSON in, JSON out, each under the writer lock.
+
+The Airflow DAG (dags/crm_retention.py) calls these; `retention run` calls the same stages in one
+process under one lock (pipeline.run). Between two tasks another writer may have changed the lake;
+publish checks the fingerprint and refuses to publish a stale build.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from .config import load_settings
+from .pipeline import Plan, locked, stage_audit, stage_build, stage_ingest, stage_publish
+
+
+def ingest_task(logical_date: str) -> dict:
+    """Load the batches dated on or before the run's logical date (YYYY-MM-DD)."""
+    settings = load_settings()
+    through = dt.date.fromisoformat(logical_date[:10])
+    with locked(settings, f"airflow crm_retention ingest {logical_date}"):
+        return stage_ingest(settings, through).to_dict()
+
+
+def build_task(plan: dict) -> dict:
+    settings = load_settings()
+    with locked(settings, f"airflow crm_retention build {plan['run_id']}"):
+        stage_build(settings, Plan.from_dict(plan))
+    return plan
+
+
+def audit_task(plan: dict) -> dict:
+    settings = load_settings()
+    with locked(settings, f"airflow crm_retention audit {plan['run_id']}"):
+        results = stage_audit(settings, Plan.from_dict(plan))
+    return plan | {"checks": {r.check_name: r.status for r in results}}
+
+
+def publish_task(plan: dict) -> dict:
+    settings = load_settings()
+    plan = dict(plan)
+    checks = plan.pop("checks", {})
+    with locked(settings, f"airflow crm_retention publish {plan['run_id']}"):
+        published = stage_publish(settings, Plan.from_dict(plan))
+    return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse),
+            "checks": checks}
