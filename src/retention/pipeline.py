@@ -61,9 +61,14 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
+SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md"}
+
+
 def _tree_digest(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not {"target", "logs"} & set(p.parts)):
+    sources = (p for p in folder.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
+               and not {"target", "logs", "__pycache__"} & set(p.relative_to(folder).parts))
+    for path in sorted(sources):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
