@@ -112,3 +112,30 @@ def assert_rows_equal(got: list[dict], want: list[dict], keys: tuple[str, ...]) 
             if not same:
                 problems.append(f"{k} {c}: expected {expected!r}, got {actual!r}")
     assert not problems, "\n".join(problems[:30])
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory) -> Path:
+    """The demo CRM exports `make run` uses, written once per test session."""
+    from retention.demo import write_demo_landing
+
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    write_demo_landing(landing)
+    return landing
+
+
+@pytest.fixture(scope="session")
+def demo_published(tmp_path_factory, demo_landing) -> Warehouse:
+    """The demo data published once by `retention run` (the CLI)."""
+    wh = Warehouse(tmp_path_factory.mktemp("demo_cli"))
+    wh.env["RETENTION_LANDING_DIR"] = str(demo_landing)
+    wh.run("run")
+    return wh
+
+
+def airflow_env(base: Path, extra: dict[str, str]) -> dict[str, str]:
+    """A stock Airflow pointed at this project (contract §3): fresh SQLite home, the repo's dags/."""
+    env = dict(os.environ, AIRFLOW_HOME=str(base / "airflow_home"), AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+               AIRFLOW__CORE__LOAD_EXAMPLES="False", **extra)
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    return env
