@@ -41,6 +41,23 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
 
 
+def _float(env: dict, name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def _severity(env: dict, name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in ("warn", "fail"):
+        raise ConfigError(f"{name}={raw!r} must be warn or fail")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path
@@ -57,6 +74,7 @@ class Settings:
     volume_fail_ratio: float
     pii_salt: str
     future_tolerance_days: int = 1
+    freshness_severity: str = "warn"   # RETENTION_FRESHNESS_SEVERITY: warn | fail
     extra: dict = field(default_factory=dict)
 
     # Everything below lives in the state folder, so two warehouses never share a file.
@@ -119,8 +137,11 @@ def load_settings(env: dict | None = None) -> Settings:
         memory_limit=env.get("RETENTION_MEMORY_LIMIT") or "4GB",
         threads=max(1, threads),
         lock_wait_seconds=_int(env, "RETENTION_LOCK_WAIT_SECONDS", 0),
-        freshness_max_days=_int(env, "RETENTION_FRESHNESS_MAX_DAYS", 0),
-        volume_warn_ratio=float(env.get("RETENTION_VOLUME_WARN_RATIO") or 3.0),
-        volume_fail_ratio=float(env.get("RETENTION_VOLUME_FAIL_RATIO") or 0),
+        # newest batch at most this many days before the run's through date; 0 turns the check off
+        freshness_max_days=_int(env, "RETENTION_FRESHNESS_MAX_DAYS", 35),
+        freshness_severity=_severity(env, "RETENTION_FRESHNESS_SEVERITY", "warn"),
+        # a batch's rows vs the median of the batches before it, as a factor either way; 0 turns it off
+        volume_warn_ratio=_float(env, "RETENTION_VOLUME_WARN_RATIO", 3.0),
+        volume_fail_ratio=_float(env, "RETENTION_VOLUME_FAIL_RATIO", 0.0),
         pii_salt=env.get("RETENTION_PII_SALT") or "retention-default-salt",
     )

@@ -1,12 +1,18 @@
 """The audit: run the reconciliation checks on a build database and let great-expectations judge them.
 
-Every check's result is kept (one Parquet file per run under the state folder) and published as
-`audit.check_results`; great-expectations keeps its own validation results and builds Data Docs
-(HTML) into `$RETENTION_STATE_DIR/data_docs` on every run.
+Every check's result is kept (one Parquet file per run under the state folder, also for runs that
+fail) and published as `audit.check_results`, so the history of every run shows up with the next
+publish; great-expectations keeps its own validation results and builds Data Docs (HTML) into
+`$RETENTION_STATE_DIR/data_docs` on every run, whose index.html starts with this run's checks.
+
+Anything that keeps a check from being judged — the build database cannot be opened, a query
+fails, a query returns no rows, great-expectations raises or reports no element count — makes
+that check "error", which fails the audit like a failed check: nothing passes by default.
 """
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import math
 import os
@@ -16,10 +22,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from .. import faults
 from ..config import Settings
-from ..ingest.load import connect
 from ..ingest.rows import sql_text
-from .checks import CHECKS, Check
+from .checks import JUDGED, Check, checks_for
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no telemetry from a nightly job
@@ -35,7 +41,7 @@ class CheckResult:
     check_name: str
     description: str
     severity: str
-    status: str          # passed, failed, warned, error
+    status: str          # passed, failed, warned, error, skipped
     rows_checked: int
     rows_failed: int
     observed: str        # the first failing row's observed value (or the single row's)
@@ -43,13 +49,32 @@ class CheckResult:
     details: str         # the failing rows, readable
 
 
-def reconciliation_frame(con: duckdb.DuckDBPyConnection, checks: list[Check], through: dt.date) -> pd.DataFrame:
+def _judged(batches: list[str] | None) -> str:
+    if batches is None:
+        return "true"
+    if not batches:
+        return "false"
+    return "batch_date in (" + ", ".join(f"date {sql_text(b)}" for b in batches) + ")"
+
+
+def skipped(check: Check, through: dt.date | None) -> str | None:
+    """Why `check` is not evaluated in this run, or None."""
+    if check.skip_reason:
+        return check.skip_reason
+    if check.needs_through and through is None:
+        return "skipped: the run has no through date (run with --through, as the DAG does, to check freshness)"
+    return None
+
+
+def reconciliation_frame(con: duckdb.DuckDBPyConnection, checks: list[Check], through: dt.date,
+                         batches: list[str] | None = None) -> pd.DataFrame:
     frames, errors = [], {}
     for check in checks:
+        sql = check.sql.replace("{through}", f"date {sql_text(through.isoformat())}").replace(JUDGED, _judged(batches))
         try:
-            rows = con.execute(check.sql.replace("{through}", f"date {sql_text(through.isoformat())}")).fetchall()
-        except duckdb.Error as e:
-            errors[check.name] = str(e).splitlines()[0]
+            rows = con.execute(sql).fetchall()
+        except Exception as e:  # noqa: BLE001 - a broken connection or query must fail the check, loudly
+            errors[check.name] = f"{type(e).__name__}: " + (str(e).splitlines() or [""])[0]
             continue
         frames.append(pd.DataFrame({"check": check.name, "key": [str(r[0]) for r in rows],
                                     "observed": [_number(r[1]) for r in rows],
@@ -61,16 +86,40 @@ def reconciliation_frame(con: duckdb.DuckDBPyConnection, checks: list[Check], th
 
 
 def _number(value) -> float:
-    return float("nan") if value is None else float(value)
+    try:
+        return float("nan") if value is None else float(value)
+    except (TypeError, ValueError):
+        return float("nan")  # not a number: compares unequal to everything, so the row fails
 
 
 def _suite_expectations(checks: list[Check]):
     import great_expectations.expectations as gxe
 
-    return [gxe.ExpectColumnPairValuesToBeEqual(
-        column_A="observed", column_B="expected", row_condition=f'check=="{c.name}"',
-        condition_parser="pandas", meta={"check": c.name, "description": c.description},
-        description=f"{c.name}: {c.description}") for c in checks]
+    out = []
+    for c in checks:
+        common = dict(row_condition=f'check=="{c.name}"', condition_parser="pandas",
+                      meta={"check": c.name, "description": c.description, "severity": c.severity},
+                      description=f"{c.name} ({c.severity}): {c.description}")
+        if c.compare == "at_most":
+            out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="expected", column_B="observed", or_equal=True, **common))
+        elif c.compare == "equal":
+            out.append(gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected", **common))
+        else:
+            raise ValueError(f"check {c.name}: unknown comparison {c.compare!r}")
+    return out
+
+
+def verdict_of(result) -> dict:
+    """One GX ExpectationValidationResult as {"success", "evaluated", "error"}. A result that raised,
+    or that carries no element count (GX did not look at the rows), is not a success."""
+    info = result.exception_info or {}
+    raised = info.get("raised_exception") or any(
+        isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+    evaluated = (result.result or {}).get("element_count")
+    error = "GX raised an exception" if raised else (None if evaluated is not None else "no element count")
+    return {"success": bool(result.success) and not raised and evaluated is not None,
+            "evaluated": evaluated, "error": error}
 
 
 def _context(settings: Settings):
@@ -109,22 +158,27 @@ def validate(settings: Settings, frame: pd.DataFrame, checks: list[Check], run_i
     verdicts = {}
     for result in outcome.run_results.values():
         for r in result.results:
-            name = (r.expectation_config.meta or {}).get("check")
-            info = r.exception_info or {}
-            raised = info.get("raised_exception") or any(
-                isinstance(v, dict) and v.get("raised_exception") for v in info.values())
-            evaluated = (r.result or {}).get("element_count")
-            verdicts[name] = {"success": bool(r.success) and not raised and evaluated is not None,
-                              "evaluated": evaluated, "error": "GX raised an exception" if raised else None}
+            verdicts[(r.expectation_config.meta or {}).get("check")] = verdict_of(r)
     return verdicts
 
 
-def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict]) -> list[CheckResult]:
+def _bad_rows(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
+    if check.compare == "at_most":
+        return rows[~(rows["observed"] <= rows["expected"] + 1e-9)]  # NaN on either side is bad
+    both_nan = rows["observed"].isna() & rows["expected"].isna()
+    return rows[~both_nan & ~(rows["observed"] - rows["expected"]).abs().le(1e-9)]
+
+
+def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict],
+          skips: dict[str, str] | None = None) -> list[CheckResult]:
     results = []
     for check in checks:
+        if skips and check.name in skips:
+            results.append(CheckResult(check.name, check.description, check.severity, "skipped", 0, 0, "", "",
+                                       skips[check.name]))
+            continue
         rows = frame[frame["check"] == check.name]
-        both_nan = rows["observed"].isna() & rows["expected"].isna()
-        bad = rows[~both_nan & ~(rows["observed"] - rows["expected"]).abs().le(1e-9)]
+        bad = _bad_rows(check, rows)
         verdict = verdicts.get(check.name) or {"success": False, "evaluated": None, "error": "not validated"}
         query_error = frame.attrs.get("query_errors", {}).get(check.name)
         if query_error:
@@ -138,12 +192,18 @@ def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict]) -
             status, details = "passed", ""
         else:
             status = "warned" if check.severity == "warn" else "failed"
+            if status == "warned" and check.fail_above is not None and (
+                    bad.empty or (bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)).any()):
+                status = "failed"
+                bad = bad[bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)]
             details = "; ".join(f"{k}: observed {_show(o)}, expected {_show(e)}"
                                 for k, o, e in bad[["key", "observed", "expected"]].head(10).itertuples(index=False))
             if len(bad) > 10:
                 details += f"; … {len(bad) - 10} more"
             if bad.empty:  # GX failed it but our own comparison did not: trust the stricter verdict
                 details = "great-expectations reported unexpected values"
+            elif check.fail_above is not None and status == "failed":
+                details += f" (fails above {_show(check.fail_above)})"
         first = bad.iloc[0] if not bad.empty else (rows.iloc[0] if len(rows) == 1 else None)
         results.append(CheckResult(
             check.name, check.description, check.severity, status, len(rows), len(bad),
@@ -175,24 +235,88 @@ def keep(settings: Settings, run_id: str, results: list[CheckResult], checked_at
         con.close()
 
 
-def audit(settings: Settings, database: Path, run_id: str, through: dt.date | None,
-          checks: list[Check] | None = None) -> list[CheckResult]:
-    """Run every check against `database`; raise AuditFailed when any failing-severity check did not pass."""
-    checks = CHECKS if checks is None else checks
-    checked_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    con = connect(settings, str(database))
+def _open(settings: Settings, database: Path) -> duckdb.DuckDBPyConnection:
+    """The build database, read-only: the audit can look but never change what it judges."""
+    if not Path(database).is_file():
+        raise FileNotFoundError(f"no build database at {database}")
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        frame = reconciliation_frame(con, checks, through or dt.date(9999, 12, 31))
+        con.execute(f"set memory_limit = {sql_text(settings.memory_limit)}")
+        con.execute(f"set temp_directory = {sql_text(str(settings.temp_dir))}")
+        con.execute(f"set threads = {settings.threads}")
+        con.execute("set TimeZone = 'UTC'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def audit(settings: Settings, database: Path, run_id: str, through: dt.date | None,
+          checks: list[Check] | None = None, batches: list[str] | None = None) -> list[CheckResult]:
+    """Run every check against `database`; raise AuditFailed when any failing-severity check did not
+    pass. `batches`: the batches this run loaded, which the volume check judges (None: all)."""
+    checks = checks_for(settings) if checks is None else checks
+    checked_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    skips = {c.name: reason for c in checks if (reason := skipped(c, through))}
+    evaluated = [c for c in checks if c.name not in skips]
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        con = _open(settings, database)
+    except Exception as e:  # noqa: BLE001 - an unreadable build must fail the audit, not skip it
+        reason = f"could not open the build database {database}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        results = [CheckResult(c.name, c.description, c.severity, "error", 0, 0, "", "", reason) for c in evaluated]
+        results += judge(pd.DataFrame(columns=["check", "key", "observed", "expected"]),
+                         [c for c in checks if c.name in skips], {}, skips)
+        keep(settings, run_id, results, checked_at)
+        raise AuditFailed(f"audit failed: {reason} (checks not evaluated: "
+                          f"{', '.join(c.name for c in evaluated)})") from e
+    try:
+        frame = reconciliation_frame(con, evaluated, through or dt.date(9999, 12, 31), batches)
     finally:
         con.close()
+    faults.failpoint("audit.queried")
     try:
-        verdicts = validate(settings, frame, checks, run_id)
+        verdicts = validate(settings, frame, evaluated, run_id)
     except Exception as e:  # noqa: BLE001 - a validator that cannot run must not let data through
         log.exception("great-expectations could not run")
-        verdicts = {c.name: {"success": False, "evaluated": None, "error": f"{type(e).__name__}: {e}"} for c in checks}
-    results = judge(frame, checks, verdicts)
+        verdicts = {c.name: {"success": False, "evaluated": None, "error": f"{type(e).__name__}: {e}"}
+                    for c in evaluated}
+    results = judge(frame, checks, verdicts, skips)
     keep(settings, run_id, results, checked_at)
+    try:
+        write_docs_summary(settings, run_id, results)
+    except OSError:
+        log.warning("could not add the run's summary to the Data Docs index", exc_info=True)
+    faults.failpoint("audit.kept")
     failed = [r for r in results if r.status in ("failed", "error")]
     if failed:
         raise AuditFailed("audit failed: " + " | ".join(f"{r.check_name} {r.status}: {r.details}" for r in failed))
     return results
+
+
+SUMMARY_START, SUMMARY_END = "<!-- retention-audit-summary -->", "<!-- /retention-audit-summary -->"
+
+
+def write_docs_summary(settings: Settings, run_id: str, results: list[CheckResult]) -> Path | None:
+    """Put this run's checks at the top of the Data Docs index.html (GX's index lists suites and
+    runs only), so that the page a person opens names every check and its outcome."""
+    index = settings.data_docs_dir / "index.html"
+    if not index.is_file():
+        return None
+    text = index.read_text(encoding="utf-8")
+    if SUMMARY_START in text:
+        text = text[:text.index(SUMMARY_START)] + text[text.index(SUMMARY_END) + len(SUMMARY_END):]
+    rows = "".join(
+        f"<tr><td>{html.escape(r.check_name)}</td><td>{html.escape(r.status)}</td><td>{html.escape(r.severity)}</td>"
+        f"<td>{r.rows_checked}</td><td>{html.escape(r.observed)}</td><td>{html.escape(r.expected)}</td>"
+        f"<td>{html.escape(r.details)}</td></tr>" for r in results)
+    block = (f"{SUMMARY_START}<div class=\"container\" style=\"margin-top:1em\"><h3>Retention audit, run "
+             f"{html.escape(run_id)}</h3><table class=\"table table-sm\"><thead><tr><th>check</th><th>status</th>"
+             f"<th>severity</th><th>rows</th><th>observed</th><th>expected</th><th>details</th></tr></thead>"
+             f"<tbody>{rows}</tbody></table></div>{SUMMARY_END}")
+    at = text.find("<body>")
+    text = text[:at + 6] + block + text[at + 6:] if at >= 0 else block + text
+    tmp = index.with_suffix(".html.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, index)
+    return index

@@ -1,13 +1,26 @@
-"""The reconciliation checks (contract §5): small tables of observed vs expected values.
+"""The data-quality checks (contract §5 and more): small tables of observed vs expected values.
 
-Each check is a query over the build database returning rows `(key, observed, expected)`; a check
-passes when every row has observed = expected, and a check that returns no rows could not be
-evaluated, which counts as a failure. The queries stay small (one row per file, period or cohort),
-so great-expectations validates them as dataframes — its SQL route does not evaluate on DuckDB 2.
+Each check is a query over the build database returning rows `(key, observed, expected)`. An
+`equal` check passes when every row has observed = expected; an `at_most` check when every row has
+observed <= expected (a threshold). A check that returns no rows, whose query fails, or that
+great-expectations did not evaluate counts as failed ("error"). The queries stay small (one row per
+file, batch, period or cohort), so great-expectations validates them as dataframes — its SQL route
+does not evaluate on DuckDB 2.
+
+The `key` column says which rows are at fault, in words (batch and file, period, cohort, the
+currencies found, example order ids).
+
+Freshness needs a reference date: the run's through date (`retention run --through`, the DAG's
+logical date). A run without one ("load everything there is") is not about a particular day, and
+comparing with the wall clock would make re-running old data fail; so the check is recorded as
+"skipped" and counts as passed. RETENTION_FRESHNESS_MAX_DAYS=0 (or volume ratios of 0) turn a check
+off the same way.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..config import Settings
 
 
 @dataclass(frozen=True)
@@ -16,9 +29,16 @@ class Check:
     description: str
     sql: str
     severity: str = "fail"  # "fail" stops the publish; "warn" is reported and kept
+    compare: str = "equal"  # "equal": observed = expected; "at_most": observed <= expected
+    fail_above: float | None = None  # at_most, severity warn: rows with observed above this fail
+    needs_through: bool = False  # skipped (passed) when the run has no through date
+    skip_reason: str | None = None  # set: not evaluated this run, recorded as skipped
 
 
 THROUGH = "{through}"  # replaced by the run's through date, a date literal
+JUDGED = "{judged_batches}"  # replaced by a condition on batch_date: the batches this run loaded
+VOLUME_WINDOW = 6  # earlier batches whose median is a batch's baseline
+VOLUME_MIN_HISTORY = 3  # batches with fewer earlier batches are not judged
 
 CHECKS = [
     Check(
@@ -93,4 +113,114 @@ CHECKS = [
         """select cohort_grain || ' ' || cohort_start as key, retention_rate as observed, 1.0 as expected
            from marts.cohort_retention where period_number = 0""",
     ),
+    Check(
+        "staged_keys_unique",
+        "Every staged order and customer has a key, and no key appears twice.",
+        """select 'stg_crm__orders.order_id' || coalesce(' duplicated: ' || (
+                      select string_agg(order_id, ', ' order by order_id) from (
+                          select order_id from staging.stg_crm__orders group by 1 having count(*) > 1 limit 5)), '')
+                  || coalesce(' null keys: ' || nullif((select count(*) from staging.stg_crm__orders
+                                                        where order_id is null), 0), '') as key,
+                  (select count(*) from staging.stg_crm__orders) as observed,
+                  (select count(distinct order_id) from staging.stg_crm__orders) as expected
+           union all
+           select 'stg_crm__customers.customer_id' || coalesce(' duplicated: ' || (
+                      select string_agg(customer_id, ', ' order by customer_id) from (
+                          select customer_id from staging.stg_crm__customers group by 1 having count(*) > 1 limit 5)), '')
+                  || coalesce(' null keys: ' || nullif((select count(*) from staging.stg_crm__customers
+                                                        where customer_id is null), 0), ''),
+                  (select count(*) from staging.stg_crm__customers),
+                  (select count(distinct customer_id) from staging.stg_crm__customers)""",
+    ),
+    Check(
+        "amounts_non_negative",
+        "No staged order has a negative or missing amount, and no cohort has negative revenue.",
+        """select 'stg_crm__orders.amount' || coalesce(' e.g. ' || (
+                      select string_agg(order_id || ' = ' || coalesce(amount::varchar, 'NULL'), ', ') from (
+                          select order_id, amount from staging.stg_crm__orders
+                          where amount < 0 or amount is null order by order_id limit 5)), '') as key,
+                  (select count(*) from staging.stg_crm__orders where amount < 0 or amount is null) as observed,
+                  0 as expected
+           union all
+           select 'cohort_retention.revenue' || coalesce(' e.g. ' || (
+                      select string_agg(cohort_start || ' k=' || period_number, ', ') from (
+                          select cohort_start, period_number from marts.cohort_retention
+                          where revenue < 0 order by 1, 2 limit 5)), ''),
+                  (select count(*) from marts.cohort_retention where revenue < 0), 0""",
+    ),
+    Check(
+        "one_currency",
+        "The completed orders feeding the marts carry one currency (there is no conversion yet).",
+        """with c as (select coalesce(currency, '(none)') as currency, count(*) as n
+                      from staging.stg_crm__orders where is_completed group by 1)
+           select 'currencies of completed orders: ' || coalesce(
+                      (select string_agg(currency || ' (' || n || ' orders)', ', ' order by n desc, currency) from c),
+                      'none') as key,
+                  (select count(*) from c) as observed,
+                  least((select count(*) from c), 1) as expected""",
+    ),
+    Check(
+        "orders_with_known_customer",
+        "Every staged order's customer is a staged customer (reported, does not stop the publish).",
+        """with unknown as (select o.order_id, o.customer_id from staging.stg_crm__orders o
+                            anti join staging.stg_crm__customers c using (customer_id))
+           select 'orders whose customer is unknown' || coalesce(' e.g. ' || (
+                      select string_agg(order_id || ' (customer ' || coalesce(customer_id, 'NULL') || ')', ', ')
+                      from (select * from unknown order by order_id limit 5)), '') as key,
+                  (select count(*) from unknown) as observed, 0 as expected""",
+        severity="warn",
+    ),
 ]
+
+
+def freshness_check(settings: Settings) -> Check:
+    days = settings.freshness_max_days
+    return Check(
+        "freshness",
+        f"The newest batch is at most {days} days older than the run's through date "
+        "(RETENTION_FRESHNESS_MAX_DAYS; skipped when the run has no through date).",
+        f"""select 'newest batch ' || coalesce(max(batch_date)::varchar, 'none') || ' vs through date '
+                   || {THROUGH} as key,
+                   coalesce(date_diff('day', max(batch_date), {THROUGH}), 1e9) as observed,
+                   {days} as expected
+            from raw.manifest where batch_date <= {THROUGH}""",
+        severity=settings.freshness_severity, compare="at_most", needs_through=True,
+        skip_reason=None if days > 0 else "turned off (RETENTION_FRESHNESS_MAX_DAYS=0)")
+
+
+def volume_check(settings: Settings) -> Check:
+    warn, fail = settings.volume_warn_ratio, settings.volume_fail_ratio
+    limit = warn if warn > 0 else fail
+    return Check(
+        "batch_volume",
+        f"Each export file's rows are within a factor of {limit:g} of the median of the "
+        f"{VOLUME_WINDOW} batches before it (RETENTION_VOLUME_WARN_RATIO {warn:g}: warn; "
+        f"RETENTION_VOLUME_FAIL_RATIO {fail:g}: fail; 0 = off). Batches with fewer than "
+        f"{VOLUME_MIN_HISTORY} earlier batches are not judged.",
+        f"""with files as (
+                select batch_date, table_name, rows_read from raw.manifest
+                where present and batch_date <= {THROUGH}),
+            history as (
+                select *,
+                       median(rows_read) over w as baseline,
+                       count(*) over w as earlier
+                from files
+                window w as (partition by table_name order by batch_date
+                             rows between {VOLUME_WINDOW} preceding and 1 preceding))
+            select batch_date || ' ' || table_name || ': ' || rows_read || ' rows vs median '
+                       || baseline || ' of the ' || earlier || ' batches before' as key,
+                   greatest(greatest(rows_read, 1) / greatest(baseline, 1),
+                            greatest(baseline, 1) / greatest(rows_read, 1)) as observed,
+                   {limit} as expected
+            from history where earlier >= {VOLUME_MIN_HISTORY} and {JUDGED}
+            union all  -- one row when there is nothing to judge, so that the check is still evaluated
+            select 'no batch of this run has {VOLUME_MIN_HISTORY} earlier batches to compare with', 1, {limit}
+            where not exists (select 1 from history where earlier >= {VOLUME_MIN_HISTORY} and {JUDGED})""",
+        severity="warn" if warn > 0 else "fail", compare="at_most",
+        fail_above=fail if (warn > 0 and fail > 0) else None,
+        skip_reason=None if limit > 0 else "turned off (RETENTION_VOLUME_WARN_RATIO=0 and RETENTION_VOLUME_FAIL_RATIO=0)")
+
+
+def checks_for(settings: Settings) -> list[Check]:
+    """Every check of a run: the fixed ones and those whose thresholds come from the settings."""
+    return [*CHECKS, freshness_check(settings), volume_check(settings)]

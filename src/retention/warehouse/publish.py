@@ -1,8 +1,12 @@
 """Publishing: copy what readers may see into a new file, then swap it in with one rename.
 
 A reader that has the old file open keeps its consistent view; the next connection gets the new
-file. The published file is written in DuckDB's v1.0.0 storage format so that BI tools bundling
-DuckDB 1.1 and later (up to 2.x) can open it.
+file. A reader holding the file open never blocks the swap (a rename does not care about open
+handles), and the writer never opens the published file itself. The new file is checked (it opens
+read-only, holds every table, in the promised storage format) before it replaces the old one.
+
+The published file is written in DuckDB's v1.0.0 storage format (storage number 64): DuckDB 1.0.0,
+1.1.3 and 2.0 were seen to open it; 0.10.3 refuses it (a "field id mismatch" serialization error).
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import faults
 from ..config import Settings
 from ..ingest.load import connect
 from ..ingest.rows import ident, sql_text
@@ -69,11 +74,49 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         tmp.unlink(missing_ok=True)
         raise
     con.close()
-    _fsync(tmp)
-    os.replace(tmp, target)
+    try:
+        _verify(tmp, [f"{s}.{t}" for s, t in tables] + list(extra_tables))
+        _fsync(tmp)
+        faults.failpoint("publish.copied")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync(target.parent)
+    faults.failpoint("publish.renamed")
     write_marker(settings, marker)
     return target
+
+
+class PublishCheckFailed(RuntimeError):
+    """The file about to be published is not what it should be; it was not published."""
+
+
+def _verify(path: Path, tables: list[str]) -> None:
+    """The new file opens read-only, as a reader will, in the promised format, with every table."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tags = con.execute("select tags from duckdb_databases() where not internal and path is not null").fetchall()
+        version = (tags[0][0] or {}).get("storage_version", "") if tags else ""
+        have = {f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() where not internal").fetchall()}
+    finally:
+        con.close()
+    if version and not version.startswith(STORAGE_VERSION):
+        raise PublishCheckFailed(f"{path} has storage version {version}, not {STORAGE_VERSION}")
+    missing = sorted(set(tables) - have)
+    if missing:
+        raise PublishCheckFailed(f"{path} lacks {', '.join(missing)}")
+
+
+def storage_version(path: Path) -> str:
+    """The storage version DuckDB reports for a database file (e.g. 'v1.0.0+')."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tags = con.execute("select tags from duckdb_databases() where not internal and path is not null").fetchall()
+    finally:
+        con.close()
+    return (tags[0][0] or {}).get("storage_version", "") if tags else ""
 
 
 def write_marker(settings: Settings, marker: dict) -> None:
