@@ -17,14 +17,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, faults
 from .config import Settings
 from .ingest import lake
 from .ingest.load import IngestReport, connect, ingest
 from .ingest.rows import sql_text
 from .lock import writer_lock
 from .quality.audit import CheckResult, audit
-from .quality.checks import CHECKS
+from .quality.checks import checks_for
 from .warehouse.build import build, build_database
 from .warehouse.publish import publish, read_marker
 
@@ -39,11 +39,12 @@ class RunFailed(RuntimeError):
 class Plan:
     run_id: str
     through: str | None
-    fingerprint: str
+    fingerprint: str  # of everything the marts depend on: lake state, settings, code
     up_to_date: bool
     loaded_batches: list[str] = field(default_factory=list)
     unchanged_batches: int = 0
     rows: dict = field(default_factory=dict)
+    lake_state: str = ""  # the loaded batches alone (fingerprint also covers code and settings)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -74,15 +75,20 @@ def _tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(settings: Settings, through: dt.date | None) -> str:
-    """What the marts are a function of: the loaded batches, the settings and the code."""
+def lake_state(settings: Settings, through: dt.date | None) -> str:
+    """Which loads of which batches the lake holds for this through date (a reload changes it)."""
     con = connect(settings)
     try:
-        rows = [(str(r["batch_date"]), r["table_name"], r["sha256"], r["rules"])
+        rows = [(str(r["batch_date"]), r["table_name"], r["sha256"], r["load_id"])
                 for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]
     finally:
         con.close()
-    parts = [json.dumps(rows), str(through), settings.timezone, __version__,
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
+
+
+def fingerprint(settings: Settings, through: dt.date | None, state: str | None = None) -> str:
+    """What the marts are a function of: the loaded batches, the settings and the code."""
+    parts = [state or lake_state(settings, through), str(through), settings.timezone, __version__,
              _tree_digest(settings.dbt_project_dir), _tree_digest(Path(__file__).parent)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
@@ -97,7 +103,9 @@ def _clean_build_dir(settings: Settings) -> None:
 def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
     run_id = run_id or new_run_id()
     _clean_build_dir(settings)
+    faults.arm()
     report: IngestReport = ingest(settings, through)
+    faults.failpoint("ingest.done")
     for name in report.removed_loads:
         log.info("removed an unfinished or replaced load: %s", name)
     if report.rejected:
@@ -105,7 +113,8 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
                         + ". Nothing of those batches was loaded; the published marts are unchanged.")
     if not lake.has_batches(settings.lake_dir):
         raise RunFailed(f"no batches to load in {settings.landing_dir}")
-    fp = fingerprint(settings, through)
+    state = lake_state(settings, through)
+    fp = fingerprint(settings, through, state)
     marker = read_marker(settings)
     up_to_date = bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists())
     rows = {}
@@ -113,19 +122,22 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
         for key in ("rows_read", "rows_loaded", "rows_quarantined"):
             rows[key] = rows.get(key, 0) + int(m[key])
     return Plan(run_id, through.isoformat() if through else None, fp, up_to_date,
-                sorted({m["batch_date"].isoformat() for m in report.loaded}), len(report.unchanged), rows)
+                sorted({m["batch_date"].isoformat() for m in report.loaded}), len(report.unchanged), rows, state)
 
 
 def stage_build(settings: Settings, plan: Plan) -> Path | None:
     if plan.up_to_date:
         return None
-    return build(settings, plan.through_date)
+    database = build(settings, plan.through_date)
+    faults.failpoint("build.done")
+    return database
 
 
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
-    return audit(settings, build_database(settings), plan.run_id, plan.through_date, CHECKS)
+    return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks_for(settings),
+                 plan.loaded_batches)
 
 
 def _published_extras(settings: Settings) -> dict[str, str]:
@@ -144,13 +156,17 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
     """Swap the audited build in; returns False when the published file was already up to date."""
     if plan.up_to_date:
         return False
-    current = fingerprint(settings, plan.through_date)
-    if current != plan.fingerprint:
+    # Only the lake matters here: code edited while the run built does not change what it built from
+    # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
+    changed = lake_state(settings, plan.through_date) != plan.lake_state if plan.lake_state \
+        else fingerprint(settings, plan.through_date) != plan.fingerprint
+    if changed:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
     build_db = build_database(settings)
     publish(settings, build_db, _published_extras(settings), {
         "run_id": plan.run_id, "fingerprint": plan.fingerprint, "through": plan.through,
         "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+    faults.failpoint("publish.done")
     build_db.unlink(missing_ok=True)
     return True
 
@@ -166,14 +182,47 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds):
-        plan = stage_ingest(settings, through)
-        if not plan.up_to_date:
-            # great-expectations takes seconds to import: do it on the other core while dbt builds
-            threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-        stage_build(settings, plan)
-        checks = stage_audit(settings, plan)
-        published = stage_publish(settings, plan)
+        try:
+            plan = stage_ingest(settings, through)
+            if not plan.up_to_date:
+                # great-expectations takes seconds to import: do it on the other core while dbt builds
+                threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+            stage_build(settings, plan)
+            checks = stage_audit(settings, plan)
+            published = stage_publish(settings, plan)
+        except Exception as e:
+            if disk_full(e):
+                raise RunFailed(disk_full_message(settings, e)) from e
+            raise
     return RunSummary(plan, published, checks)
+
+
+def disk_full(error: BaseException) -> bool:
+    """Did `error` (or what caused it) come from a full disk or an exceeded file-size limit?"""
+    import errno
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return True
+        text = str(error).lower()
+        if "no space left on device" in text or "disk quota exceeded" in text or "file too large" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_message(settings: Settings, error: BaseException) -> str:
+    free = []
+    for label, folder in (("warehouse folder", settings.warehouse.parent), ("state folder", settings.state_dir)):
+        try:
+            free.append(f"{label} {folder}: {shutil.disk_usage(folder).free / 2**20:.1f} MiB free")
+        except OSError:
+            pass
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    return (f"out of disk space: {first} ({'; '.join(free)}). Free some space and run again; "
+            "the published marts are unchanged")
 
 
 def locked(settings: Settings, what: str):
