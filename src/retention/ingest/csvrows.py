@@ -1,20 +1,33 @@
 """Splitting a decoded export into records with their line numbers.
 
 DuckDB's CSV reader does the work (it is what keeps loading close to `read_csv` speed); the line
-each record starts on comes from the quote parity at every line end, which is exact for files whose
-quoting is well formed. A file with any malformed record goes through Python's csv module instead:
-slower, but it keeps every record and says exactly which lines were wrong.
+each record starts on comes from the quote parity at every line end. Parity is exact when every
+quote in the file sits where RFC 4180 allows one (opening a field, closing it, or doubled inside a
+quoted field); `quoting_is_regular` checks that on the quote positions alone, so it costs next to
+nothing on ordinary files. A file with irregular quoting, or one DuckDB does not read whole, goes
+through Python's csv module instead: slower, but it keeps every record and says exactly which lines
+were wrong.
+
+Columns are named by position (`c0`, `c1`, …) whatever the export's header says, so no header —
+`_line`, `v_amount`, two spellings DuckDB thinks are one name — can collide with the loader's own.
 """
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+
+from .decode import FileProblem
+
+NEWLINE, QUOTE, COMMA = 10, 34, 44
+FIELD_SIZE_LIMIT = 1 << 24  # same as DuckDB's max_line_size below
 
 
 @dataclass(frozen=True)
@@ -24,98 +37,239 @@ class Reject:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Records:
-    table: str            # a temp table: the export's columns (VARCHAR) + _line + _raw_start/_raw_end
+    table: str            # the query's columns for every well-formed record, plus source_line
     rows_read: int        # records, blank lines excluded
-    rejects: list[Reject]
+    rejects: list[Reject]  # records that could not be split into the header's fields
     parser: str           # "duckdb" or "python"
+    _data: bytes = b""
+    _scan: _Scan | None = None
+    _one_line_records: bool = False
+    _spans: dict[int, tuple[int, int]] | None = None  # start line -> (start byte, end byte)
+
+    def raw_text(self, lines: list[int]) -> dict[int, str]:
+        """The text of the records starting on these lines, as delivered (after decoding)."""
+        if not lines:
+            return {}
+        if self._spans is None:
+            scan = self._scan or _scan(self._data)
+            wanted = np.asarray(sorted(set(lines)), dtype=np.int64)
+            if self._one_line_records:  # record on line L: from the end of line L-1 to the end of line L
+                newlines = scan.newlines
+                starts, ends = newlines[wanted - 2] + 1, newlines[wanted - 1]
+            else:
+                all_lines, all_starts, all_ends = record_spans(self._data, scan)
+                at = np.searchsorted(all_lines, wanted)
+                starts, ends = all_starts[at], all_ends[at]
+            self._spans = dict(zip(wanted.tolist(), zip(starts.tolist(), ends.tolist())))
+        return {line: self._data[slice(*self._spans[line])].decode("utf-8", "replace") for line in lines}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def column(i: int) -> str:
+    """The name of the export's i-th column in the records table."""
+    return f"c{i}"
 
 
-def record_spans(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start line, start byte, end byte) of every non-blank data record after the header."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    quotes_before = np.cumsum(buf == 34, dtype=np.int64)[newlines]
-    ends = newlines[quotes_before % 2 == 0]          # line ends outside quotes close a record
+class _Scan:
+    """Where the line ends and quotes of the data are (line ends found only when asked for)."""
+
+    def __init__(self, data: bytes):
+        self.buf = np.frombuffer(data, dtype=np.uint8)
+        self.quotes = np.flatnonzero(self.buf == QUOTE) if b'"' in data else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def newlines(self) -> np.ndarray:
+        return np.flatnonzero(self.buf == NEWLINE)
+
+
+def _scan(data: bytes) -> _Scan:
+    return _Scan(data)
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quoting_is_regular(scan: _Scan) -> bool:
+    """True when every quote opens a field, closes one, or is half of a doubled quote inside one.
+
+    The k-th quote (from 0) has k quotes before it: with even k it is outside a quoted field by
+    parity, so it must open a field (after a comma, a line end or at the start) or be the second
+    half of a doubled quote (right after the previous quote). With odd k it must end the field (a
+    comma or line end follows) or be the first half of a doubled quote. When all of them pass,
+    parity agrees with an RFC 4180 parser at every byte."""
+    q, buf = scan.quotes, scan.buf
+    if len(q) == 0:
+        return True
+    size = len(buf)
+    prev = np.where(q > 0, buf[np.maximum(q - 1, 0)], NEWLINE)
+    nxt = np.where(q + 1 < size, buf[np.minimum(q + 1, size - 1)], NEWLINE)
+    even = (np.arange(len(q)) % 2) == 0
+    opens_ok = (prev == COMMA) | (prev == NEWLINE) | (prev == QUOTE)
+    closes_ok = (nxt == COMMA) | (nxt == NEWLINE) | (nxt == QUOTE)
+    return bool(np.all(np.where(even, opens_ok, closes_ok)))
+
+
+def record_spans(data: bytes, scan: _Scan | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start line, start byte, end byte) of every non-blank data record after the one-line header,
+    by quote parity (exact when `quoting_is_regular`). `data` ends with a line end."""
+    scan = scan or _scan(data)
+    newlines = scan.newlines
+    quotes_before = np.searchsorted(scan.quotes, newlines)    # quotes before each line end
+    ends = newlines[quotes_before % 2 == 0]                  # line ends outside quotes close a record
     starts = np.concatenate(([0], ends[:-1] + 1))
     start_lines = np.searchsorted(newlines, starts) + 1
-    keep = ends > starts                             # blank lines are not records
-    keep[0] = False                                  # the header
+    keep = ends > starts                                     # blank lines are not records
+    keep[0] = False                                          # the header
     return start_lines[keep], starts[keep], ends[keep]
 
 
-def _fast(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, names: list[str]) -> Records | None:
-    columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
-    rej, scan = f"{table}_rejects", f"{table}_scan"
-    con.execute(f"""
-        create or replace temp table {table}_csv as
-        select * from read_csv('{str(path).replace("'", "''")}', columns={columns}, header=true,
-            auto_detect=false, delim=',', quote='"', escape='"', new_line='\\n', strict_mode=true,
-            store_rejects=true, rejects_table='{rej}', rejects_scan='{scan}', max_line_size=16777216)
-    """)
-    rejected = con.execute(f"select count(*) from {rej}").fetchall()[0][0]
-    con.execute(f"drop table if exists {rej}; drop table if exists {scan}")
-    lines, starts, ends = record_spans(data)
-    got = con.execute(f"select count(*) from {table}_csv").fetchall()[0][0]
-    if rejected or got != len(lines):
-        con.execute(f"drop table {table}_csv")
+def _line_of(scan: _Scan, offset: int) -> int:
+    return int(np.searchsorted(scan.newlines, offset, side="right")) + 1
+
+
+def _fast(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, width: int,
+          scan: _Scan, query: Callable[[str], str]) -> Records | None:
+    columns = "{" + ", ".join(f"'{column(i)}': 'VARCHAR'" for i in range(width)) + "}"
+    rej, scan_t = f"{table}_rejects", f"{table}_scan"
+    source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
+              f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
+              f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT})")
+    try:
+        # one pass: DuckDB splits the records and the query validates them as they stream by
+        con.execute(f"create or replace temp table {table}_q as {query(source)}")
+        rejected = con.execute(f"select count(*) from {rej}").fetchall()[0][0]
+    except duckdb.Error:  # e.g. a lone "\r": DuckDB's state machine gives up; Python's reader does not
+        rejected = -1
+    finally:
+        con.execute(f"drop table if exists {rej}; drop table if exists {scan_t}")
+    if rejected:
+        con.execute(f"drop table if exists {table}_q")
         return None
-    con.register(f"{table}_spans", pd.DataFrame({"_line": lines, "_raw_start": starts, "_raw_end": ends}))
-    con.execute(f"create or replace temp table {table} as select * from {table}_csv positional join {table}_spans")
-    con.unregister(f"{table}_spans")
-    con.execute(f"drop table {table}_csv")
-    return Records(table, int(got), [], "duckdb")
+    got = con.execute(f"select count(*) from {table}_q").fetchall()[0][0]
+    if data.count(b"\n") == got + 1:
+        # as many line ends as records + the header: every record is one line, in file order
+        con.execute(f"create or replace temp view {table} as select *, rowid + 2 as source_line from {table}_q")
+        return Records(table, int(got), [], "duckdb", data, scan, True)
+    lines, _, _ = record_spans(data, scan)  # multi-line records or blank lines: parity says where each starts
+    if got != len(lines):
+        con.execute(f"drop table {table}_q")
+        return None
+    con.register(f"{table}_lines", pd.DataFrame({"source_line": lines.astype(np.int64)}))
+    try:
+        con.execute(f"create or replace temp table {table} as "
+                    f"select * from {table}_q positional join {table}_lines")
+    finally:
+        con.unregister(f"{table}_lines")
+        con.execute(f"drop table {table}_q")
+    return Records(table, int(got), [], "duckdb", data, scan)
 
 
-def _python(con: duckdb.DuckDBPyConnection, table: str, data: bytes, names: list[str]) -> Records:
-    text = data.decode("utf-8")
-    line_offsets = np.concatenate(([0], np.flatnonzero(np.frombuffer(data, np.uint8) == 10) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
-    next(reader)  # header, checked already
-    columns: list[list[str | None]] = [[] for _ in names]
-    meta: dict[str, list[int]] = {"_line": [], "_raw_start": [], "_raw_end": []}
-    rejects, rows_read, first_line = [], 0, reader.line_num + 1
+class _Lines:
+    """The text's lines, split on "\\n" only (a stray "\\r" is data, not a line end), counted."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.count = text, 0, 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.text):
+            raise StopIteration
+        end = self.text.find("\n", self.pos)
+        end = len(self.text) if end < 0 else end + 1
+        line, self.pos = self.text[self.pos:end], end
+        self.count += 1
+        return line
+
+    @property
+    def exhausted(self) -> bool:
+        return self.pos >= len(self.text)
+
+
+def _python(con: duckdb.DuckDBPyConnection, table: str, data: bytes, width: int, scan: _Scan,
+            terminated: bool, query: Callable[[str], str]) -> Records:
+    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
+        csv.field_size_limit(FIELD_SIZE_LIMIT)
+    line_offsets = np.concatenate(([0], scan.newlines + 1))
+    total_lines = len(scan.newlines)
+
+    def raw(first: int, last: int) -> tuple[int, int]:  # byte span of lines first..last, without the last "\n"
+        return int(line_offsets[first - 1]), int(line_offsets[min(last, total_lines)]) - 1
+
+    lines = _Lines(data.decode("utf-8"))
+    reader = csv.reader(lines, strict=True)
+    try:
+        next(reader)  # the header: one line, checked already
+    except csv.Error as e:
+        raise FileProblem(f"header row is not valid CSV: {e}") from None
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    source_lines: list[int] = []
+    spans: dict[int, tuple[int, int]] = {}
+    rejects: list[Reject] = []
+    rows_read, first_line = 0, lines.count + 1
     while True:
         try:
             fields = next(reader)
         except StopIteration:
             break
-        except csv.Error as e:  # e.g. a field larger than the csv module allows
-            last_line = reader.line_num
-            raw = data[line_offsets[first_line - 1]:line_offsets[last_line] - 1].decode("utf-8", "replace")
+        except csv.Error as e:
+            last_line = lines.count
+            if lines.exhausted and "unexpected end of data" in str(e):
+                raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {first_line}") from None
+            start, end = raw(first_line, last_line)
             rows_read += 1
-            rejects.append(Reject(first_line, raw, f"unreadable record: {e}"))
+            rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"), f"unreadable record: {e}"))
             first_line = last_line + 1
             continue
-        last_line = reader.line_num
-        start, end = int(line_offsets[first_line - 1]), int(line_offsets[last_line]) - 1
+        last_line = lines.count
+        start, end = raw(first_line, last_line)
         if fields:
             rows_read += 1
-            if len(fields) != len(names):
-                raw = data[start:end].decode("utf-8", "replace")
-                rejects.append(Reject(first_line, raw,
-                                      f"wrong number of fields: expected {len(names)}, found {len(fields)}"))
+            if len(fields) != width:
+                if not terminated and lines.exhausted:
+                    raise FileProblem(f"truncated last line: line {first_line} has {len(fields)} of {width} "
+                                      "fields and no line end")
+                rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"),
+                                      f"wrong number of fields: expected {width}, found {len(fields)}"))
             else:
-                for column, value in zip(columns, fields):
-                    column.append(value if value != "" else None)
-                meta["_line"].append(first_line)
-                meta["_raw_start"].append(start)
-                meta["_raw_end"].append(end)
+                for values, value in zip(columns, fields):
+                    values.append(value if value != "" else None)
+                source_lines.append(first_line)
+                spans[first_line] = (start, end)
         first_line = last_line + 1
-    frame = pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(names, columns)}
-                         | {k: pd.Series(v, dtype="int64") for k, v in meta.items()})
+    frame = pd.DataFrame({column(i): pd.Series(values, dtype=object) for i, values in enumerate(columns)})
+    frame["_line"] = pd.Series(source_lines, dtype="int64")
     con.register(f"{table}_frame", frame)
-    casts = ", ".join(f"cast({_quote(n)} as varchar) as {_quote(n)}" for n in names)
-    con.execute(f"create or replace temp table {table} as select {casts}, _line, _raw_start, _raw_end from {table}_frame")
-    con.unregister(f"{table}_frame")
-    return Records(table, rows_read, rejects, "python")
+    try:
+        casts = ", ".join(f"cast({column(i)} as varchar) as {column(i)}" for i in range(width))
+        con.execute(f"create or replace temp table {table}_rec as select {casts}, _line from {table}_frame")
+    finally:
+        con.unregister(f"{table}_frame")
+    # the query keeps the records' order; _line goes alongside it, position by position
+    con.execute(f"create or replace temp table {table} as select * from ({query(table + '_rec')}) "
+                f"positional join (select _line as source_line from {table}_rec)")
+    con.execute(f"drop table {table}_rec")
+    return Records(table, rows_read, rejects, "python", data, scan, False, spans)
 
 
-def read_records(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, names: list[str]) -> Records:
-    """Load every record of `data` (already decoded; `path` holds exactly these bytes) into `table`."""
-    return _fast(con, table, path, data, names) or _python(con, table, data, names)
+def read_records(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, width: int,
+                 terminated: bool, query: Callable[[str], str]) -> Records:
+    """Split `data` (decoded: UTF-8, "\\n" line ends, a final line end, a one-line header of
+    `width` fields; `path` holds exactly these bytes) into records, and put `query(source)` — a
+    SELECT over `source`, whose columns are c0..c{width-1} (VARCHAR, NULL when empty), that keeps
+    the rows in order — plus the line each record starts on (`source_line`) into `table`.
+
+    `terminated`: the file as delivered ended with a line end. When it did not and its last record
+    is short, the file was cut off: FileProblem. So is a file that ends inside a quoted field."""
+    scan = _scan(data)
+    if quoting_is_regular(scan):
+        if len(scan.quotes) % 2:
+            opened = int(scan.quotes[-1])
+            raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
+        records = _fast(con, table, path, data, width, scan, query)
+        if records is not None:
+            return records
+    return _python(con, table, data, width, scan, terminated, query)

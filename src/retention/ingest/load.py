@@ -20,7 +20,10 @@ from .mapping import ColumnMapping, mapping_for
 from .rows import ident, sql_text, validated_sql
 
 # Bump when a change to decoding or validation should reload batches already in the lake.
-INGEST_RULES_VERSION = "1"
+INGEST_RULES_VERSION = "2"
+
+# Parquet v2 data pages: written about twice as fast as v1, and smaller; DuckDB, Arrow and Spark read them.
+PARQUET = "format parquet, parquet_version 'v2'"
 
 SCHEMAS = {
     "customers": {"batch_date": "date", "source_file": "varchar", "source_line": "bigint",
@@ -73,8 +76,14 @@ def _select(table: str, source: str, where: str = "") -> str:
 def _write_frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], path: Path) -> None:
     frame = pd.DataFrame(rows, columns=list(SCHEMAS[table]))
     con.register("_frame", frame)
-    con.execute(f"copy ({_select(table, '_frame')}) to {sql_text(str(path))} (format parquet)")
+    con.execute(f"copy ({_select(table, '_frame')}) to {sql_text(str(path))} ({PARQUET})")
     con.unregister("_frame")
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    for name in names:
+        views = con.execute("select count(*) from duckdb_views() where view_name = ?", [name]).fetchall()[0][0]
+        con.execute(f"drop {'view' if views else 'table'} if exists {name}")
 
 
 def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str,
@@ -97,32 +106,36 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
     if decoded.rewritten:
         path = settings.temp_dir / f"{batch.name}-{filename}.{uuid.uuid4().hex[:8]}.utf8.csv"
         path.write_bytes(decoded.data)
+    source_file = f"{batch.name}/{filename}"
+
+    def validated(source: str) -> str:
+        return validated_sql(source, table, names, mapping, batch_date=batch.batch_date, source_file=source_file,
+                             timezone=settings.timezone, salt=settings.pii_salt,
+                             future_tolerance_days=settings.future_tolerance_days)
+
     try:
-        records = read_records(con, f"rec_{table}", path, decoded.data, names)
+        records = read_records(con, f"val_{table}", path, decoded.data, len(names), decoded.terminated, validated)
+    except FileProblem as e:
+        raise BatchRejected(batch.name, filename, str(e)) from None
     finally:
         if decoded.rewritten:
             path.unlink(missing_ok=True)
-    source_file = f"{batch.name}/{filename}"
-    con.execute(f"create or replace temp table val_{table} as " + validated_sql(
-        records.table, table, names, mapping, batch_date=batch.batch_date, source_file=source_file,
-        timezone=settings.timezone, salt=settings.pii_salt, future_tolerance_days=settings.future_tolerance_days))
-    con.execute(f"copy ({_select(table, f'val_{table}', 'where problem is null')}) "
-                f"to {sql_text(str(load_dir / f'{table}.parquet'))} (format parquet)")
-    bad = con.execute(f"select source_line, problem, _raw_start, _raw_end from val_{table} "
+    con.execute(f"copy ({_select(table, records.table, 'where problem is null')}) "
+                f"to {sql_text(str(load_dir / f'{table}.parquet'))} ({PARQUET})")
+    bad = con.execute(f"select source_line, problem from {records.table} "
                       "where problem is not null order by source_line").fetchall()
+    raw_text = records.raw_text([line for line, _ in bad])
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
     for r in records.rejects:
         quarantine.append(base | {"source_line": r.line, "reason": r.reason, "raw_text": r.raw})
-    for line, reason, start, end in bad:
-        quarantine.append(base | {"source_line": line, "reason": reason,
-                                  "raw_text": decoded.data[start:end].decode("utf-8", "replace")})
-    loaded = con.execute(f"select count(*) from val_{table} where problem is null").fetchall()[0][0]
+    for line, reason in bad:
+        quarantine.append(base | {"source_line": line, "reason": reason, "raw_text": raw_text[line]})
+    loaded = con.execute(f"select count(*) from {records.table} where problem is null").fetchall()[0][0]
     quarantined = len(records.rejects) + len(bad)
     if records.rows_read != loaded + quarantined:  # never drop a row silently
         raise BatchRejected(batch.name, filename, f"row accounting does not add up: read {records.rows_read}, "
                                                   f"loaded {loaded}, quarantined {quarantined}")
-    for t in (records.table, f"val_{table}"):
-        con.execute(f"drop table if exists {t}")
+    _drop(con, records.table, f"{records.table}_q")
     return {"present": True, "sha256": landed.sha256, "size_bytes": landed.size, "encoding": decoded.encoding,
             "parser": records.parser, "rows_read": records.rows_read, "rows_loaded": loaded,
             "rows_quarantined": quarantined}
