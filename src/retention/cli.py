@@ -18,7 +18,7 @@ def _date(text: str) -> dt.date:
 
 
 def _audit_lines(checks) -> list[str]:
-    return [f"  {'ok ' if c.status == 'passed' else c.status.upper():6} {c.check_name:44} {c.rows_checked:>6} rows"
+    return [f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
             + (f"  {c.details}" if c.details else "") for c in checks]
 
 
