@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -61,9 +62,17 @@ def connect(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyCo
     return con
 
 
+def _mapping_text(mapping: ColumnMapping) -> str:
+    return json.dumps({"name": mapping.name, "timezone": mapping.timezone,
+                       "tables": {t: {"aliases": sorted(m.aliases.items()), "pii": sorted(m.pii),
+                                      "status_values": sorted(m.status_values.items())}
+                                  for t, m in sorted(mapping.tables.items())}}, ensure_ascii=False)
+
+
 def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
     """What, besides the files' bytes, decides the loaded rows; a change reloads every batch."""
-    parts = [INGEST_RULES_VERSION, repr(mapping), settings.timezone, str(settings.future_tolerance_days),
+    # canonical text, not repr(): a frozenset's repr changes order from one process to the next
+    parts = [INGEST_RULES_VERSION, _mapping_text(mapping), settings.timezone, str(settings.future_tolerance_days),
              hashlib.sha256(settings.pii_salt.encode()).hexdigest()]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
