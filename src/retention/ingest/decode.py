@@ -70,6 +70,8 @@ def _header(data: bytes) -> list[str]:
 def decode_export(raw: bytes) -> DecodedExport:
     if not raw:
         raise FileProblem("zero-byte file (an export without rows still needs its header row)")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # before the NUL test: UTF-16 text is full of NULs
+        raise FileProblem("UTF-16 encoded; export as UTF-8 or GB18030")
     if b"\x00" in raw:
         raise FileProblem("binary file: contains NUL bytes, not a CSV export")
     encoding, data = _decode(raw)
