@@ -14,7 +14,6 @@ Columns are named by position (`c0`, `c1`, …) whatever the export's header say
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property

@@ -153,7 +153,7 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
 def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, rules: str) -> list[dict]:
     load_id = uuid.uuid4().hex[:12]
     load_dir = lake.new_load_dir(settings.lake_dir, batch.name, load_id)
-    loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         quarantine: list[dict] = []
         manifest = []

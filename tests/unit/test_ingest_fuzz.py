@@ -1,0 +1,96 @@
+"""Property: corrupting a valid export at random never crashes the loader.
+
+Whatever is done to the bytes (cut, bytes inserted, columns swapped, lines duplicated), `ingest`
+either rejects the batch with a BatchRejected naming it (a file-level problem), or loads it with
+rows read = loaded + quarantined for every file of the manifest, and every quarantined row of the
+lake has a line within the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from retention.ingest.landing import BatchRejected
+
+from .test_ingest_loader import Lake
+
+ORDERS = [["order_id", "customer_id", "ordered_at", "amount", "currency", "status"],
+          ["o1", "c1", "2024-03-01 10:00:00", "10.50", "USD", "completed"],
+          ["o2", "c2", "2024-03-02", "3", "usd", " Pending "],
+          ["o3", "c1", "2024-03-02T10:00:00+08:00", "7.25", "EUR", "refunded"],
+          ["o4", "c3", "2024-03-03", "0", "USD", "cancelled"],
+          ["o5", "c2, \"the second\"", "2024-03-04 23:59:59", "1", "USD", "completed"],
+          ["o6", "c4", "2024-03-05", "2", "USD", "completed"]]
+CUSTOMERS = [["customer_id", "created_at", "channel", "region", "email"],
+             ["c1", "2024-01-01", "web", "north", "a@example.com"],
+             ["c2", "2024-01-02", "two\nlines", "华东", "b@example.com"],
+             ["c3", "2024-01-03", "ads", "south", ""]]
+
+
+def _encode(rows: list[list[str]], encoding: str, newline: str) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows(rows)
+    prefix = "\ufeff" if encoding == "utf-8-sig" else ""
+    return (prefix + out.getvalue()).encode("gb18030" if encoding == "gb18030" else "utf-8")
+
+
+@st.composite
+def corrupted(draw, rows: list[list[str]]) -> bytes:
+    rows = [list(r) for r in rows]
+    if draw(st.booleans()):                       # swap two columns (header included)
+        i, j = draw(st.integers(0, len(rows[0]) - 1)), draw(st.integers(0, len(rows[0]) - 1))
+        for r in rows:
+            r[i], r[j] = r[j], r[i]
+    if draw(st.booleans()):                       # duplicate a line
+        k = draw(st.integers(0, len(rows) - 1))
+        rows.insert(draw(st.integers(1, len(rows))), list(rows[k]))
+    data = bytearray(_encode(rows, draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"])),
+                         draw(st.sampled_from(["\n", "\r\n"]))))
+    for _ in range(draw(st.integers(0, 3))):      # insert bytes, favouring the CSV's own specials
+        at = draw(st.integers(0, len(data)))
+        junk = draw(st.one_of(st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b'""', b"\xff", b"\x00",
+                                               b"\xe4\xb8", b" ", b";"]),
+                              st.binary(min_size=1, max_size=4)))
+        data[at:at] = junk
+    if draw(st.booleans()):                       # cut
+        data = data[:draw(st.integers(0, len(data)))]
+    if draw(st.integers(0, 4)) == 0:              # remove a span
+        a = draw(st.integers(0, len(data)))
+        data[a:a + draw(st.integers(1, 20))] = b""
+    return bytes(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders=corrupted(ORDERS), customers=corrupted(CUSTOMERS))
+def test_corrupted_exports_never_crash_the_loader(orders: bytes, customers: bytes):
+    base = Path(tempfile.mkdtemp(prefix="ingest-fuzz-"))
+    try:
+        lake = Lake(base)
+        lake.write("2024-03-10/orders.csv", orders)
+        lake.write("2024-03-10/customers.csv", customers)
+        report = lake.ingest()          # anything but a BatchRejected raised here is a bug
+        for e in report.rejected:
+            assert isinstance(e, BatchRejected)
+            assert str(e).startswith("batch 2024-03-10")
+            assert "row accounting" not in str(e), str(e)   # the loader's own consistency check
+        if report.rejected:
+            assert lake.batches() == []
+            return
+        lines = {"orders.csv": orders.count(b"\n") + 1, "customers.csv": customers.count(b"\n") + 1}
+        for m in report.loaded:
+            assert m["rows_read"] == m["rows_loaded"] + m["rows_quarantined"], m
+        for name in ("orders", "customers"):
+            counts = lake.query(f"select count(*) from {{{name}}}")[0][0]
+            assert counts == next(m["rows_loaded"] for m in report.loaded if m["table_name"] == name)
+        for source_file, line, reason, _ in lake.quarantine():
+            assert 2 <= line <= lines[source_file.split("/")[1]], (source_file, line, reason)
+        quarantined = lake.query("select count(*) from {quarantine}")[0][0]
+        assert quarantined == sum(m["rows_quarantined"] for m in report.loaded)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
