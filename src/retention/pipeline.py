@@ -220,7 +220,9 @@ def disk_full_message(settings: Settings, error: BaseException) -> str:
             free.append(f"{label} {folder}: {shutil.disk_usage(folder).free / 2**20:.1f} MiB free")
         except OSError:
             pass
-    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
+    cause = next((line for line in lines if "space" in line.lower() or "too large" in line.lower()), lines[0])
+    first = lines[0][:200] + (f" — {cause[:400]}" if cause != lines[0] else "")
     return (f"out of disk space: {first} ({'; '.join(free)}). Free some space and run again; "
             "the published marts are unchanged")
 

@@ -278,7 +278,8 @@ def audit(settings: Settings, database: Path, run_id: str, through: dt.date | No
     try:
         verdicts = validate(settings, frame, evaluated, run_id)
     except Exception as e:  # noqa: BLE001 - a validator that cannot run must not let data through
-        log.exception("great-expectations could not run")
+        log.warning("great-expectations could not run: %s: %s", type(e).__name__, e)
+        log.debug("great-expectations could not run", exc_info=True)
         verdicts = {c.name: {"success": False, "evaluated": None, "error": f"{type(e).__name__}: {e}"}
                     for c in evaluated}
     results = judge(frame, checks, verdicts, skips)

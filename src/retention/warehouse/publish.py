@@ -50,7 +50,7 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
     target = settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{marker['run_id']}.tmp"
-    tmp.unlink(missing_ok=True)
+    remove_debris(target)
     con = connect(settings)
     try:
         con.execute(f"attach {sql_text(str(build_db))} as build (read_only)")
@@ -71,7 +71,7 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         con.execute("detach build")
     except BaseException:
         con.close()
-        tmp.unlink(missing_ok=True)
+        _unlink(tmp)
         raise
     con.close()
     try:
@@ -80,12 +80,27 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         faults.failpoint("publish.copied")
         os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _unlink(tmp)
         raise
     _fsync(target.parent)
     faults.failpoint("publish.renamed")
     write_marker(settings, marker)
     return target
+
+
+def _unlink(tmp: Path) -> None:
+    """A temp file and its write-ahead log (left when a checkpoint failed, e.g. on a full disk)."""
+    tmp.unlink(missing_ok=True)
+    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+
+def remove_debris(target: Path) -> list[str]:
+    """Temp files of publishes that were killed or failed (only ever called under the writer lock)."""
+    removed = []
+    for debris in target.parent.glob(f".{target.name}.*.tmp*"):
+        debris.unlink(missing_ok=True)
+        removed.append(debris.name)
+    return removed
 
 
 class PublishCheckFailed(RuntimeError):
