@@ -1,0 +1,82 @@
+"""The audit as people meet it: `retention run`'s summary, the published audit history, Data Docs,
+and input data that trips a check (a second currency, a stale feed) stopping the publish."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import pytest
+
+from retention.config import load_settings
+from retention.demo import write_demo_landing
+from retention.quality.checks import checks_for
+from tests.conftest import RETENTION, ROOT, write_batch
+
+pytestmark = pytest.mark.slow
+
+CHECK_NAMES = [c.name for c in checks_for(load_settings({}))]
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def late_batch(warehouse, currency: str) -> None:
+    write_batch(warehouse.landing, "2023-07-15",
+                customers=[{"customer_id": "X1", "created_at": "2023-07-10", "channel": "web", "region": "east"}],
+                orders=[{"order_id": "X-1", "customer_id": "X1", "ordered_at": "2023-07-11 10:00:00",
+                         "amount": "40.00", "currency": currency, "status": "completed"},
+                        {"order_id": "X-2", "customer_id": "X1", "ordered_at": "2023-07-12 10:00:00",
+                         "amount": "15.00", "currency": currency, "status": "completed"},
+                        {"order_id": "X-3", "customer_id": "NOBODY", "ordered_at": "2023-07-12 11:00:00",
+                         "amount": "9.00", "currency": "USD", "status": "pending"}])
+
+
+def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
+    write_demo_landing(warehouse.landing, customers=200, months=6)
+    done = warehouse.run("run", "--through", "2023-07-01")
+    lines = done.stdout.splitlines()
+    for name in CHECK_NAMES:  # one line per check in the summary
+        assert sum(1 for line in lines if f" {name} " in line) == 1, (name, done.stdout)
+    assert len(lines) < 30  # one screen
+    index = (warehouse.state / "data_docs" / "index.html").read_text()
+    assert all(name in index for name in CHECK_NAMES)
+    before = digest(warehouse.path)
+
+    # a new batch whose completed orders are in EUR: the marts would add euros to dollars
+    late_batch(warehouse, "EUR")
+    failed = warehouse.run("run", check=False)
+    assert failed.returncode == 1
+    assert "one_currency failed" in failed.stderr
+    assert "EUR (2 orders)" in failed.stderr and "USD (" in failed.stderr
+    assert "nothing was published" in failed.stderr
+    assert digest(warehouse.path) == before
+
+    # re-delivered in dollars: published; the unknown customer is reported, not fatal
+    late_batch(warehouse, "USD")
+    done = warehouse.run("run")
+    [warned] = [line for line in done.stdout.splitlines() if " orders_with_known_customer " in line]
+    assert warned.strip().startswith("WARNED") and "X-3 (customer NOBODY)" in warned
+    assert digest(warehouse.path) != before
+
+    # the history in the published file has every run, the failed one included
+    history = warehouse.query("""
+        select run_id, check_name, status, observed, expected from audit.check_results
+        where check_name in ('one_currency', 'orders_with_known_customer') order by checked_at, check_name""")
+    assert [(c, s) for _, c, s, _, _ in history] == [
+        ("one_currency", "passed"), ("orders_with_known_customer", "passed"),
+        ("one_currency", "failed"), ("orders_with_known_customer", "warned"),
+        ("one_currency", "passed"), ("orders_with_known_customer", "warned")]
+    assert history[2][3:] == ("2", "1") and history[3][3:] == ("1", "0")
+    assert len({r[0] for r in history}) == 3
+    columns = [r[0] for r in warehouse.query("select column_name from information_schema.columns "
+                                             "where table_schema = 'audit' and table_name = 'check_results'")]
+    assert {"run_id", "check_name", "observed", "expected", "status", "details"} <= set(columns)
+
+    # a stale feed: the DAG's logical date is far past the newest batch, and freshness is set to fail
+    env = dict(warehouse.env, RETENTION_FRESHNESS_MAX_DAYS="30", RETENTION_FRESHNESS_SEVERITY="fail")
+    stale = subprocess.run([str(RETENTION), "run", "--through", "2023-09-30"], env=env, capture_output=True,
+                           text=True, timeout=600, cwd=ROOT)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "freshness failed" in stale.stderr
+    assert "newest batch 2023-07-15 vs through date 2023-09-30: observed 77, expected 30" in stale.stderr
