@@ -94,10 +94,11 @@ def _number(value) -> float:
 
 def _suite_expectations(checks: list[Check]):
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
     out = []
     for c in checks:
-        common = dict(row_condition=f'check=="{c.name}"', condition_parser="pandas",
+        common = dict(row_condition=Column("check") == c.name,
                       meta={"check": c.name, "description": c.description, "severity": c.severity},
                       description=f"{c.name} ({c.severity}): {c.description}")
         if c.compare == "at_most":
