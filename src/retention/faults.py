@@ -20,12 +20,9 @@ Points (in the order a run reaches them):
     publish.renamed       the new warehouse is renamed into place, the published marker not yet written
     publish.done          the marker is written, the build database not yet removed
 
-The ingest points wrap `retention.ingest.lake.publish_load` (see `arm`), so the ingest code itself
-carries no test hooks.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import signal
@@ -55,24 +52,3 @@ def failpoint(name: str) -> None:
     sys.stderr.write(f"retention: failpoint {name} (hit {wanted}): SIGKILL\n")
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGKILL)
-
-
-def arm() -> None:
-    """Install the failpoints that live inside ingest (only when a failpoint is set)."""
-    if not (os.environ.get(ENV) or "").startswith("ingest.") or os.environ.get(ENV) == "ingest.done":
-        return
-    from .ingest import lake
-
-    original = lake.publish_load
-    if getattr(original, "_failpoints", False):
-        return
-
-    @functools.wraps(original)
-    def publish_load(*args, **kwargs):
-        failpoint("ingest.before_swap")
-        result = original(*args, **kwargs)
-        failpoint("ingest.after_swap")
-        return result
-
-    publish_load._failpoints = True
-    lake.publish_load = publish_load

@@ -10,6 +10,15 @@ import time
 from pathlib import Path
 
 
+_held: set[int] = set()
+
+
+def held_descriptors() -> tuple[int, ...]:
+    """The lock's file descriptors this process holds: a child that must not outlive the lock (dbt)
+    inherits them, so a writer killed mid-run keeps the warehouse locked until its child is gone too."""
+    return tuple(_held)
+
+
 class WriterBusy(RuntimeError):
     """Another run holds the writer lock."""
 
@@ -41,6 +50,8 @@ def writer_lock(path: Path, what: str, wait_seconds: int = 0):
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what,
                                   "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}).encode(), 0)
+        _held.add(fd)
         yield
     finally:
-        os.close(fd)  # closing drops the lock
+        _held.discard(fd)
+        os.close(fd)  # closing drops the lock (once no child holds it either)

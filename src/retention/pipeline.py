@@ -103,7 +103,6 @@ def _clean_build_dir(settings: Settings) -> None:
 def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
     run_id = run_id or new_run_id()
     _clean_build_dir(settings)
-    faults.arm()
     report: IngestReport = ingest(settings, through)
     faults.failpoint("ingest.done")
     for name in report.removed_loads:

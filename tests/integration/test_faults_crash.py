@@ -144,3 +144,46 @@ def test_sigkill_at_every_stage_then_a_normal_run(warehouse):
     runs = warehouse.query("select count(distinct run_id) from audit.check_results")[0][0]
     assert runs >= 4  # the --through run, the two recoveries, and audit.kept's killed run
     print(f"dbt killed after {', '.join(f'{d:.2f}s' for d in delays)} of build database existing")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_writer_killed_alone_keeps_the_lock_until_its_dbt_child_is_gone(warehouse):
+    """An OOM kill of just `retention run` orphans dbt, which goes on writing the build database:
+    no other run may start until that child is gone; then a run recovers."""
+    write_demo_landing(warehouse.landing, customers=150, months=4)
+    build_db = warehouse.state / "build" / "build.duckdb"
+    proc = subprocess.Popen([str(RETENTION), "run"], env=warehouse.env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (build_db.exists() and _children(proc.pid)):
+        assert proc.poll() is None, "the run ended before dbt started"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    dbt = _children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert any(_alive(pid) for pid in dbt), "dbt finished before the test could race it; nothing was shown"
+
+    refused = warehouse.run("run", check=False)
+    assert refused.returncode == 75, refused.stderr
+    assert "another run is writing" in refused.stderr
+
+    deadline = time.monotonic() + 120
+    while any(_alive(pid) for pid in dbt):
+        assert time.monotonic() < deadline, "the orphaned dbt never finished"
+        time.sleep(0.1)
+    warehouse.run("run")
+    assert_recovered(warehouse)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..faults import failpoint
+
 TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet")
 
 
@@ -51,8 +53,10 @@ def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
     if tmp.is_symlink():
         tmp.unlink()
     tmp.symlink_to(Path("..") / "loads" / load_dir.name)
+    failpoint("ingest.before_swap")
     os.replace(tmp, links / batch)
     _fsync(links)
+    failpoint("ingest.after_swap")
 
 
 def collect_garbage(lake: Path) -> list[str]:

@@ -16,6 +16,7 @@ from ..config import Settings
 from ..ingest import lake
 from ..ingest.load import connect
 from ..ingest.rows import sql_text
+from ..lock import held_descriptors
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
 
@@ -81,7 +82,7 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
            "--profiles-dir", str(settings.dbt_project_dir),
            "--target-path", str(target),
            "--log-path", str(settings.dbt_dir / "logs")]
-    done = subprocess.run(cli, env=env, capture_output=True, text=True)
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, pass_fds=held_descriptors())
     (settings.dbt_dir / "last_output.log").write_text(done.stdout + done.stderr)
     if done.returncode == 0:
         return
