@@ -33,7 +33,7 @@ def parse_utc(text: str) -> dt.datetime:
     if len(text) == 10:
         return dt.datetime.fromisoformat(text)
     parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def period_of(day: dt.date, grain: str) -> dt.date:
@@ -56,7 +56,7 @@ def activity(orders: dict[str, dict], timezone: str = "UTC") -> list[tuple[str, 
     for o in orders.values():
         if o["status"].strip().lower() != "completed":
             continue
-        local = parse_utc(o["ordered_at"]).replace(tzinfo=dt.timezone.utc).astimezone(zone)
+        local = parse_utc(o["ordered_at"]).replace(tzinfo=dt.UTC).astimezone(zone)
         out.append((o["customer_id"].strip(), local.date(), float(o["amount"])))
     return out
 

@@ -22,10 +22,10 @@ import random
 import re
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 CUSTOMERS_FILE = "customers.csv"
 ORDERS_FILE = "orders.csv"

@@ -9,7 +9,6 @@ import os
 import time
 from pathlib import Path
 
-
 _held: set[int] = set()
 
 
@@ -45,11 +44,11 @@ def writer_lock(path: Path, what: str, wait_seconds: int = 0):
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WriterBusy(f"another run is writing this warehouse ({_holder(path)}; lock {path}); "
-                                     "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait")
+                                     "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait") from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what,
-                                  "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}).encode(), 0)
+                                  "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}).encode(), 0)
         _held.add(fd)
         yield
     finally:

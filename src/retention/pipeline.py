@@ -59,7 +59,7 @@ class Plan:
 
 
 def new_run_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
 SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md"}
@@ -164,7 +164,7 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
     build_db = build_database(settings)
     publish(settings, build_db, _published_extras(settings), {
         "run_id": plan.run_id, "fingerprint": plan.fingerprint, "through": plan.through,
-        "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
     faults.failpoint("publish.done")
     build_db.unlink(missing_ok=True)
     return True

@@ -16,7 +16,8 @@ AIRFLOW = Path(sys.executable).parent / "airflow"
 
 def airflow(env: dict, *args: str) -> subprocess.CompletedProcess:
     done = subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, \
+        f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
 

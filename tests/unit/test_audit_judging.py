@@ -28,8 +28,8 @@ def _ok(n: int) -> dict:
 
 
 def _gx_result(result: dict, success: bool = True, raised: bool = False):
-    from great_expectations.core import ExpectationValidationResult
     import great_expectations.expectations as gxe
+    from great_expectations.core import ExpectationValidationResult
 
     config = gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected",
                                                  meta={"check": "c"}).configuration
@@ -161,6 +161,7 @@ def test_failpoint_is_inert_unless_named_and_kills_when_named():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "survived" in done.stdout
     env |= {"RETENTION_FAILPOINT": "publish.copied", "RETENTION_FAILPOINT_HIT": "2"}
-    code2 = "from retention.faults import failpoint\nfailpoint('publish.copied'); print('first'); failpoint('publish.copied'); print('second')"
+    code2 = ("from retention.faults import failpoint\n"
+             "failpoint('publish.copied'); print('first'); failpoint('publish.copied'); print('second')")
     done = subprocess.run([sys.executable, "-c", code2], env=env, capture_output=True, text=True)
     assert done.returncode == -signal.SIGKILL and "first" in done.stdout and "second" not in done.stdout

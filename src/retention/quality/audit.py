@@ -257,7 +257,7 @@ def audit(settings: Settings, database: Path, run_id: str, through: dt.date | No
     """Run every check against `database`; raise AuditFailed when any failing-severity check did not
     pass. `batches`: the batches this run loaded, which the volume check judges (None: all)."""
     checks = checks_for(settings) if checks is None else checks
-    checked_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     skips = {c.name: reason for c in checks if (reason := skipped(c, through))}
     evaluated = [c for c in checks if c.name not in skips]
     settings.temp_dir.mkdir(parents=True, exist_ok=True)
