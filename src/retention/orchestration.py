@@ -9,28 +9,35 @@ from __future__ import annotations
 import datetime as dt
 
 from .config import load_settings
-from .pipeline import Plan, locked, stage_audit, stage_build, stage_ingest, stage_publish
+from .pipeline import Plan, locked, outcome_recorded, stage_audit, stage_build, stage_ingest, stage_publish
 
 
 def ingest_task(logical_date: str) -> dict:
     """Load the batches dated on or before the run's logical date (YYYY-MM-DD)."""
     settings = load_settings()
     through = dt.date.fromisoformat(logical_date[:10])
-    with locked(settings, f"airflow crm_retention ingest {logical_date}"):
-        return stage_ingest(settings, through).to_dict()
+    with locked(settings, f"airflow crm_retention ingest {logical_date}"), \
+            outcome_recorded(settings, "airflow crm_retention ingest") as outcome:
+        plan = stage_ingest(settings, through)
+        outcome.update(run_id=plan.run_id, status="up to date" if plan.up_to_date else "ingested")
+        return plan.to_dict()
 
 
 def build_task(plan: dict) -> dict:
     settings = load_settings()
-    with locked(settings, f"airflow crm_retention build {plan['run_id']}"):
+    with locked(settings, f"airflow crm_retention build {plan['run_id']}"), \
+            outcome_recorded(settings, "airflow crm_retention build") as outcome:
         stage_build(settings, Plan.from_dict(plan))
+        outcome.update(run_id=plan["run_id"], status="built")
     return plan
 
 
 def audit_task(plan: dict) -> dict:
     settings = load_settings()
-    with locked(settings, f"airflow crm_retention audit {plan['run_id']}"):
+    with locked(settings, f"airflow crm_retention audit {plan['run_id']}"), \
+            outcome_recorded(settings, "airflow crm_retention audit") as outcome:
         results = stage_audit(settings, Plan.from_dict(plan))
+        outcome.update(run_id=plan["run_id"], status="audited")
     return plan | {"checks": {r.check_name: r.status for r in results}}
 
 
@@ -38,7 +45,9 @@ def publish_task(plan: dict) -> dict:
     settings = load_settings()
     plan = dict(plan)
     checks = plan.pop("checks", {})
-    with locked(settings, f"airflow crm_retention publish {plan['run_id']}"):
+    with locked(settings, f"airflow crm_retention publish {plan['run_id']}"), \
+            outcome_recorded(settings, "airflow crm_retention publish") as outcome:
         published = stage_publish(settings, Plan.from_dict(plan))
+        outcome.update(run_id=plan["run_id"], status="published" if published else "up to date")
     return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse),
             "checks": checks}

@@ -6,11 +6,13 @@ happens only after ingest, dbt and the audit all passed.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib
 import json
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -107,6 +109,9 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     faults.failpoint("ingest.done")
     for name in report.removed_loads:
         log.info("removed an unfinished or replaced load: %s", name)
+    _write_json(settings.state_dir / "rejections.json", {
+        "run_id": run_id, "checked_at": _now(),
+        "rejected": [{"batch": e.batch, "file": e.file, "problem": e.problem} for e in report.rejected]})
     if report.rejected:
         raise RunFailed("ingest rejected " + "; ".join(str(e) for e in report.rejected)
                         + ". Nothing of those batches was loaded; the published marts are unchanged.")
@@ -180,20 +185,49 @@ class RunSummary:
 def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds):
-        try:
-            plan = stage_ingest(settings, through)
-            if not plan.up_to_date:
-                # great-expectations takes seconds to import: do it on the other core while dbt builds
-                threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-            stage_build(settings, plan)
-            checks = stage_audit(settings, plan)
-            published = stage_publish(settings, plan)
-        except Exception as e:
-            if disk_full(e):
-                raise RunFailed(disk_full_message(settings, e)) from e
-            raise
+    with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds), \
+            outcome_recorded(settings, "retention run") as outcome:
+        outcome["run_id"] = run_id = new_run_id()
+        plan = stage_ingest(settings, through, run_id)
+        if not plan.up_to_date:
+            # great-expectations takes seconds to import: do it on the other core while dbt builds
+            threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+        stage_build(settings, plan)
+        checks = stage_audit(settings, plan)
+        published = stage_publish(settings, plan)
+        outcome["status"] = "published" if published else "up to date"
     return RunSummary(plan, published, checks)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def outcome_recorded(settings: Settings, what: str):
+    """Record how a run (or a DAG task) ended in state/last_run.json for `retention status`, and say
+    "out of disk space" plainly when that is what went wrong."""
+    outcome = {"what": what, "started_at": _now(), "status": "failed"}
+    try:
+        yield outcome
+    except Exception as e:
+        outcome["error"] = str(e)[:2000]
+        if disk_full(e):
+            outcome["error"] = disk_full_message(settings, e)
+            raise RunFailed(outcome["error"]) from e
+        raise
+    finally:
+        outcome["finished_at"] = _now()
+        try:
+            _write_json(settings.state_dir / "last_run.json", outcome)
+        except OSError:
+            log.warning("could not record the run's outcome in %s", settings.state_dir)
 
 
 def disk_full(error: BaseException) -> bool:

@@ -1,6 +1,7 @@
 """Plain-text views of the published marts and of the load history, for the terminal."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -40,26 +41,55 @@ def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: 
         con.close()
 
 
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def load_status(settings: Settings) -> str:
+    sections = []
+    last = _json(settings.state_dir / "last_run.json")
+    if last:
+        line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
+        sections.append(line + (f"\n  {last['error']}" if last.get("error") else ""))
+    rejected = _json(settings.state_dir / "rejections.json").get("rejected") or []
+    if rejected:
+        sections.append("batches rejected by the last ingest (nothing of them is loaded)\n" + _table(
+            ["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected]))
+    if not lake.has_batches(settings.lake_dir):
+        sections.append(f"no batches loaded yet (landing folder {settings.landing_dir})")
+        return "\n\n".join(sections)
+    manifest = f"read_parquet('{lake.glob(settings.lake_dir, 'manifest.parquet')}')"
+    quarantine = f"read_parquet('{lake.glob(settings.lake_dir, 'quarantine.parquet')}')"
     con = connect(settings)
     try:
-        if not lake.has_batches(settings.lake_dir):
-            return f"no batches loaded yet (landing folder {settings.landing_dir})"
         batches = con.execute(f"""
-            select batch_date, min(loaded_at) as loaded_at,
-                   sum(rows_read) filter (where table_name = 'customers') as customers_read,
-                   sum(rows_read) filter (where table_name = 'orders') as orders_read,
-                   sum(rows_loaded) as rows_loaded, sum(rows_quarantined) as rows_quarantined
-            from read_parquet('{lake.glob(settings.lake_dir, "manifest.parquet")}')
-            group by 1 order by 1""").fetchall()
+            select batch_date, strftime(min(loaded_at), '%Y-%m-%d %H:%M:%S') as loaded_at,
+                   sum(rows_read) filter (where table_name = 'customers'),
+                   sum(rows_loaded) filter (where table_name = 'customers'),
+                   sum(rows_quarantined) filter (where table_name = 'customers'),
+                   sum(rows_read) filter (where table_name = 'orders'),
+                   sum(rows_loaded) filter (where table_name = 'orders'),
+                   sum(rows_quarantined) filter (where table_name = 'orders'),
+                   string_agg(file_name, ', ') filter (where not present) as missing_files
+            from {manifest} group by 1 order by 1""").fetchall()
         reasons = con.execute(f"""
-            select split_part(reason, ':', 1) as reason, count(*) as rows, count(distinct source_file) as files
-            from read_parquet('{lake.glob(settings.lake_dir, "quarantine.parquet")}')
-            group by 1 order by 2 desc""").fetchall()
+            select batch_date, source_file, split_part(reason, ':', 1) as reason, count(*), min(source_line)
+            from {quarantine} group by all order by 1, 2, 4 desc""").fetchall()
+        totals = con.execute(f"""
+            select split_part(reason, ':', 1) as reason, count(*), count(distinct source_file)
+            from {quarantine} group by 1 order by 2 desc""").fetchall()
     finally:
         con.close()
-    text = "batches in the lake\n" + _table(
-        ["batch", "loaded_at (UTC)", "customers read", "orders read", "loaded", "quarantined"],
-        [(b[0], str(b[1])[:19], *b[2:]) for b in batches])
-    text += "\n\nquarantine reasons\n" + (_table(["reason", "rows", "files"], reasons) if reasons else "(none)")
-    return text
+    sections.append("batches in the lake (rows read / loaded / quarantined per file)\n" + _table(
+        ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
+        batches))
+    if reasons:
+        sections.append("quarantined rows by batch, file and reason\n"
+                        + _table(["batch", "file", "reason", "rows", "first line"], reasons)
+                        + "\n\nquarantine reasons overall\n" + _table(["reason", "rows", "files"], totals))
+    else:
+        sections.append("quarantine: no rows")
+    return "\n\n".join(sections)

@@ -491,12 +491,17 @@ def test_load_status_shows_batches_counts_and_reasons(lake):
     ok(lake.ingest())
     text = load_status(lake.settings)
     lines = text.splitlines()
-    row10 = next(line for line in lines if line.strip().startswith("2024-03-10"))
-    row11 = next(line for line in lines if line.strip().startswith("2024-03-11"))
-    # batch, loaded_at, customers read, orders read, loaded, quarantined
-    assert row10.split()[3:] == ["1", "4", "2", "3"]
-    assert row11.split()[3:] == ["0", "1", "1", "0"]
+    row10 = next(line for line in lines if line.strip().startswith("2024-03-10") and ":" in line)
+    row11 = next(line for line in lines if line.strip().startswith("2024-03-11") and ":" in line)
+    # batch, loaded_at (2 words), customers read / loaded / quarantined, orders read / loaded / quarantined
+    assert row10.split()[3:] == ["1", "1", "0", "4", "1", "3"]
+    assert row11.split()[3:9] == ["0", "0", "0", "1", "1", "0"]
+    assert "customers.csv" in row11  # absent from that batch
     loaded_at = lake.manifest("orders.csv", "2024-03-10")["loaded_at"]
     assert str(loaded_at)[:19] in row10
-    reasons = {line.rsplit(None, 2)[0].strip(): line.split()[-2:] for line in lines[lines.index("quarantine reasons") + 3:]}
+    per_file = [line.split() for line in lines if "2024-03-10/orders.csv" in line]
+    assert sorted((" ".join(w[2:-2]), w[-2], w[-1]) for w in per_file) == [
+        ("unknown status", "1", "5"), ("unparseable amount", "2", "3")]
+    overall = lines[lines.index("quarantine reasons overall") + 3:]
+    reasons = {line.rsplit(None, 2)[0].strip(): line.split()[-2:] for line in overall}
     assert reasons == {"unparseable amount": ["2", "1"], "unknown status": ["1", "1"]}

@@ -1,0 +1,28 @@
+"""`retention status` tells an operator what happened without reading logs."""
+from __future__ import annotations
+
+from tests.conftest import write_batch
+
+
+def test_status_shows_the_failed_run_and_the_rejected_batch_with_its_reason(warehouse):
+    write_batch(warehouse.landing, "2024-02-01", customers=[], orders=[
+        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-01-05", "amount": "5", "currency": "USD",
+         "status": "completed"}])
+    bad = warehouse.landing / "2024-03-01"
+    bad.mkdir()
+    (bad / "orders.csv").write_text("order_id;customer_id;ordered_at;amount;currency;status\n")
+
+    failed = warehouse.run("run", check=False)
+    status = warehouse.run("status").stdout
+
+    assert failed.returncode == 1
+    assert "last run: retention run" in status and "failed" in status
+    rejected = status.split("batches rejected by the last ingest")[1].split("\n\n")[0]
+    assert "2024-03-01" in rejected and "orders.csv" in rejected and "semicolon-separated" in rejected
+    good = next(line for line in status.splitlines() if line.startswith("2024-02-01") and ":" in line)
+    assert good.split()[3:9] == ["0", "0", "0", "1", "1", "0"]
+
+    (bad / "orders.csv").write_text("order_id,customer_id,ordered_at,amount,currency,status\n")
+    warehouse.run("run")
+    status = warehouse.run("status").stdout
+    assert "batches rejected" not in status and "published" in status.splitlines()[0]
