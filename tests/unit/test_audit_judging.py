@@ -165,3 +165,16 @@ def test_failpoint_is_inert_unless_named_and_kills_when_named():
              "failpoint('publish.copied'); print('first'); failpoint('publish.copied'); print('second')")
     done = subprocess.run([sys.executable, "-c", code2], env=env, capture_output=True, text=True)
     assert done.returncode == -signal.SIGKILL and "first" in done.stdout and "second" not in done.stdout
+
+
+def test_data_docs_keep_only_the_newest_runs(tmp_path):
+    from retention.quality.audit import SUITE, prune_validation_pages
+
+    settings = _settings(tmp_path)
+    pages = settings.data_docs_dir / "validations" / SUITE
+    names = [f"2026112{d}T010000-abc" for d in range(5)]
+    for name in names:
+        (pages / name / "x").mkdir(parents=True)
+    removed = prune_validation_pages(settings, keep=2)
+    assert sorted(p.name for p in pages.iterdir()) == names[-2:]
+    assert sorted(p.name for p in removed) == names[:3]

@@ -16,6 +16,7 @@ import html
 import logging
 import math
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,11 +157,29 @@ def validate(settings: Settings, frame: pd.DataFrame, checks: list[Check], run_i
         actions=[UpdateDataDocsAction(name="data_docs", site_names=["retention"])]))
     outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.core.run_identifier.RunIdentifier(
         run_name=run_id))
+    prune_validation_pages(settings)
     verdicts = {}
     for result in outcome.run_results.values():
         for r in result.results:
             verdicts[(r.expectation_config.meta or {}).get("check")] = verdict_of(r)
     return verdicts
+
+
+DATA_DOCS_RUNS_KEPT = 60  # nightly: two months of HTML; audit.check_results keeps every run for good
+
+
+def prune_validation_pages(settings: Settings, keep: int = DATA_DOCS_RUNS_KEPT) -> list[Path]:
+    """Drop the Data Docs pages (and GX's stored results) of all but the newest `keep` runs, so the
+    HTML does not grow by a megabyte a night forever. Run names sort by time (see new_run_id)."""
+    removed = []
+    for root in (settings.data_docs_dir / "validations" / SUITE,
+                 settings.state_dir / "gx" / "gx" / "uncommitted" / "validations" / SUITE):
+        if root.is_dir():
+            runs = sorted(p for p in root.iterdir() if p.is_dir())
+            for old in runs[:-keep] if keep > 0 else runs:
+                shutil.rmtree(old, ignore_errors=True)
+                removed.append(old)
+    return removed
 
 
 def _bad_rows(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
