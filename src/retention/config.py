@@ -6,7 +6,7 @@ resolve the same files whatever their working directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,7 +75,6 @@ class Settings:
     pii_salt: str
     future_tolerance_days: int = 1
     freshness_severity: str = "warn"   # RETENTION_FRESHNESS_SEVERITY: warn | fail
-    extra: dict = field(default_factory=dict)
 
     # Everything below lives in the state folder, so two warehouses never share a file.
     @property
