@@ -9,6 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# CI must be reproducible: the same examples every run there; locally, new ones every run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 RETENTION = Path(sys.executable).parent / "retention"
