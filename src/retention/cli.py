@@ -17,13 +17,9 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _audit_lines(checks) -> list[str]:
-    return [f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
-            + (f"  {c.details}" if c.details else "") for c in checks]
-
-
 def cmd_run(args) -> int:
     from .pipeline import run
+    from .report import audit_summary
 
     settings = load_settings()
     started = time.monotonic()
@@ -37,7 +33,7 @@ def cmd_run(args) -> int:
         print(f"nothing new: {settings.warehouse} is already up to date and was left as it was")
     else:
         print("audit:")
-        print("\n".join(_audit_lines(summary.checks)))
+        print(audit_summary(summary.checks))
         print(f"published {settings.warehouse} in {time.monotonic() - started:.1f}s")
     return 0
 

@@ -7,9 +7,13 @@ publish checks the fingerprint and refuses to publish a stale build.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from .config import load_settings
 from .pipeline import Plan, locked, outcome_recorded, stage_audit, stage_build, stage_ingest, stage_publish
+from .report import audit_summary
+
+log = logging.getLogger(__name__)
 
 
 def ingest_task(logical_date: str) -> dict:
@@ -38,6 +42,8 @@ def audit_task(plan: dict) -> dict:
             outcome_recorded(settings, "airflow crm_retention audit") as outcome:
         results = stage_audit(settings, Plan.from_dict(plan))
         outcome.update(run_id=plan["run_id"], status="audited")
+    if results:
+        log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results))
     return plan | {"checks": {r.check_name: r.status for r in results}}
 
 

@@ -41,6 +41,12 @@ def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: 
         con.close()
 
 
+def audit_summary(checks) -> str:
+    """One line per check: status, name, rows checked, and what failed."""
+    return "\n".join(f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
+                     + (f"  {c.details}" if c.details else "") for c in checks)
+
+
 def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
