@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -27,6 +26,9 @@ from .decode import FileProblem
 
 NEWLINE, QUOTE, COMMA = 10, 34, 44
 FIELD_SIZE_LIMIT = 1 << 24  # same as DuckDB's max_line_size below
+# DuckDB's default buffer: with a max_line_size this large it would otherwise pick a bigger buffer, which
+# reads ~15% slower (fewer buffers to share between threads); lines up to the limit still read whole
+BUFFER_SIZE = 32_000_000
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,26 @@ def column(i: int) -> str:
 
 
 class _Scan:
-    """Where the line ends and quotes of the data are (line ends found only when asked for)."""
+    """Where the line ends and quotes of the data are, found in one pass over cache-sized chunks
+    (cheaper than one whole-buffer pass per byte value, or than counting the line ends apart)."""
+
+    CHUNK = 1 << 20
 
     def __init__(self, data: bytes):
-        self.buf = np.frombuffer(data, dtype=np.uint8)
-        self.quotes = np.flatnonzero(self.buf == QUOTE) if b'"' in data else np.zeros(0, dtype=np.int64)
-
-    @cached_property
-    def newlines(self) -> np.ndarray:
-        return np.flatnonzero(self.buf == NEWLINE)
+        self.buf = buf = np.frombuffer(data, dtype=np.uint8)
+        quoted = b'"' in data
+        quotes, newlines = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        mask = np.empty(min(self.CHUNK, len(buf)), dtype=bool)
+        for at in range(0, len(buf), self.CHUNK):
+            chunk = buf[at:at + self.CHUNK]
+            hit = mask[:len(chunk)]
+            if quoted:
+                np.equal(chunk, QUOTE, out=hit)
+                quotes.append(np.flatnonzero(hit) + at)
+            np.equal(chunk, NEWLINE, out=hit)
+            newlines.append(np.flatnonzero(hit) + at)
+        self.quotes = np.concatenate(quotes)
+        self.newlines = np.concatenate(newlines)
 
 
 def _scan(data: bytes) -> _Scan:
@@ -134,7 +147,8 @@ def _fast(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, w
     rej, scan_t = f"{table}_rejects", f"{table}_scan"
     source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
               f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
-              f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT})")
+              f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
+              f"buffer_size={BUFFER_SIZE})")
     try:
         # one pass: DuckDB splits the records and the query validates them as they stream by
         con.execute(f"create or replace temp table {table}_q as {query(source)}")
@@ -147,7 +161,7 @@ def _fast(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, w
         con.execute(f"drop table if exists {table}_q")
         return None
     got = con.execute(f"select count(*) from {table}_q").fetchall()[0][0]
-    if data.count(b"\n") == got + 1:
+    if len(scan.newlines) == got + 1:
         # as many line ends as records + the header: every record is one line, in file order
         con.execute(f"create or replace temp view {table} as select *, rowid + 2 as source_line from {table}_q")
         return Records(table, int(got), [], "duckdb", data, scan, True)

@@ -11,6 +11,8 @@ import csv
 from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
+BLANK = b" \t\r\n\xef\xbb\xbf"
+BLANK_BYTES = {BLANK[i:i + 1] for i in range(len(BLANK))}
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -25,6 +27,7 @@ class DecodedExport:
     header: list[str]    # the header row's fields as written (one line)
     terminated: bool     # the file as delivered ended with a line end (else its last record may be cut off)
     rewritten: bool      # data differs from the file's bytes (so the reader needs a copy)
+    ascii: bool = False  # data is all ASCII (so the only white space trim() removes is ' ')
 
 
 def _decode(raw: bytes) -> tuple[str, bytes]:
@@ -37,6 +40,8 @@ def _decode(raw: bytes) -> tuple[str, bytes]:
         except UnicodeDecodeError as e:
             raise FileProblem(f"undecodable bytes at byte {e.start + 3}: has a UTF-8 BOM but is not UTF-8") from None
         return "utf-8-sig", body
+    if raw.isascii():  # ASCII is UTF-8; this test is ~10x cheaper than decoding
+        return "utf-8", raw
     try:
         raw.decode("utf-8")
         return "utf-8", raw
@@ -49,7 +54,8 @@ def _decode(raw: bytes) -> tuple[str, bytes]:
 
 
 def _header(data: bytes) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("utf-8")
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).decode("utf-8")
     if first.count('"') % 2:
         raise FileProblem("header row is not valid CSV: unbalanced quotes (a header name may not hold a line break)")
     try:
@@ -79,10 +85,11 @@ def decode_export(raw: bytes) -> DecodedExport:
         data = data.replace(b"\r\n", b"\n")
         if data.endswith(b"\r"):  # a "\r\n" cut after its "\r" still ended the line
             data = data[:-1] + b"\n"
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if (not data or data[:1] in BLANK_BYTES) and not data.strip(BLANK):  # (the strip only when it may be blank)
         raise FileProblem("no header row (the file holds only blank lines)")
     header = _header(data)
     terminated = data.endswith(b"\n")
     if not terminated:
         data += b"\n"  # the row reader checks that the unterminated last record is whole
-    return DecodedExport(data, encoding, header, terminated, rewritten=data != raw)
+    return DecodedExport(data, encoding, header, terminated, rewritten=data != raw,
+                         ascii=data.isascii())

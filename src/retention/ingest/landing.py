@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 EXPORT_FILES = {"customers": "customers.csv", "orders": "orders.csv"}
@@ -22,10 +22,28 @@ class BatchRejected(Exception):
 
 @dataclass(frozen=True)
 class LandedFile:
+    """A file of a batch. Its sha256 is computed when first asked for (deciding whether an already
+    loaded batch changed), or from the bytes read when the file is loaded (`found_sha256`): a
+    new batch's file is hashed once per run, not once to find it and once more to load it."""
     table: str
     path: Path
-    sha256: str
     size: int
+    _digest: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        if "sha256" not in self._digest:
+            self._digest["sha256"] = sha256_of(self.path)
+        return self._digest["sha256"]
+
+    @property
+    def known_sha256(self) -> str | None:
+        """The digest taken earlier in this run, if any."""
+        return self._digest.get("sha256")
+
+    def found_sha256(self, digest: str) -> None:
+        """The digest of the bytes loaded; the caller checked it against `known_sha256`."""
+        self._digest.setdefault("sha256", digest)
 
 
 @dataclass(frozen=True)
@@ -73,7 +91,9 @@ def _batch(folder: Path, root: Path) -> LandedBatch:
             raise BatchRejected(name, filename, "the file is a link that leads outside the landing folder (or nowhere)")
         if not path.resolve().is_file():
             raise BatchRejected(name, filename, "not a regular file")
-        files[table] = LandedFile(table, path, sha256_of(path), path.stat().st_size)
+        with open(path, "rb"):  # an unreadable file fails the discovery, as when it was hashed here
+            pass
+        files[table] = LandedFile(table, path, path.stat().st_size)
     if not files:
         raise BatchRejected(name, None, f"holds neither {EXPORT_FILES['customers']} nor {EXPORT_FILES['orders']}")
     return LandedBatch(name, batch_date, files)
