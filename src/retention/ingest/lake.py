@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..durable import fsync
 from ..faults import failpoint
 
 TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet")
@@ -34,19 +35,12 @@ def new_load_dir(lake: Path, batch: str, load_id: str) -> Path:
     return path
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
     """Make `load_dir` the current content of `batch` in one rename."""
     for name in TABLE_FILES:
-        _fsync(load_dir / name)
-    _fsync(load_dir)
+        fsync(load_dir / name)
+    fsync(load_dir)
     links = batches_dir(lake)
     links.mkdir(parents=True, exist_ok=True)
     tmp = links / f".{batch}.{load_dir.name}.tmp"
@@ -55,7 +49,7 @@ def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
     tmp.symlink_to(Path("..") / "loads" / load_dir.name)
     failpoint("ingest.before_swap")
     os.replace(tmp, links / batch)
-    _fsync(links)
+    fsync(links)
     failpoint("ingest.after_swap")
 
 

@@ -18,19 +18,13 @@ import duckdb
 
 from .. import faults
 from ..config import Settings
+from ..durable import fsync
 from ..ingest.load import connect
 from ..ingest.rows import ident, sql_text
 
 STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMAS = ("marts",)
 
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
@@ -76,13 +70,13 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
     con.close()
     try:
         _verify(tmp, [f"{s}.{t}" for s, t in tables] + list(extra_tables))
-        _fsync(tmp)
+        fsync(tmp)
         faults.failpoint("publish.copied")
         os.replace(tmp, target)
     except BaseException:
         _unlink(tmp)
         raise
-    _fsync(target.parent)
+    fsync(target.parent)
     faults.failpoint("publish.renamed")
     write_marker(settings, marker)
     return target
