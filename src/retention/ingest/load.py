@@ -73,7 +73,7 @@ def _mapping_text(mapping: ColumnMapping) -> str:
 def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
     """What, besides the files' bytes, decides the loaded rows; a change reloads every batch."""
     # canonical text, not repr(): a frozenset's repr changes order from one process to the next
-    parts = [INGEST_RULES_VERSION, _mapping_text(mapping), settings.timezone, str(settings.future_tolerance_days),
+    parts = [INGEST_RULES_VERSION, _mapping_text(mapping), str(settings.future_tolerance_days),
              hashlib.sha256(settings.pii_salt.encode()).hexdigest()]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
@@ -145,7 +145,7 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
 
     def validated(source: str) -> str:
         return validated_sql(source, table, names, mapping, batch_date=batch.batch_date, source_file=source_file,
-                             timezone=settings.timezone, salt=settings.pii_salt,
+                             salt=settings.pii_salt,
                              future_tolerance_days=settings.future_tolerance_days, ascii=decoded.ascii)
 
     try:

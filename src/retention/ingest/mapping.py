@@ -41,7 +41,7 @@ class TableMapping:
 @dataclass(frozen=True)
 class ColumnMapping:
     name: str
-    timezone: str | None  # zone the CRM writes naive timestamps in; None = RETENTION_TIMEZONE's UTC rule
+    timezone: str | None  # zone the CRM writes timestamps without an offset in; None = UTC (contract §1)
     tables: dict[str, TableMapping]
 
     def resolve_header(self, table: str, header: list[str]) -> tuple[list[str], list[str]]:

@@ -91,7 +91,7 @@ def _extras(names: list[str], table: str, mapping: ColumnMapping, salt: str) -> 
 
 
 def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMapping, *,
-                  batch_date: dt.date, source_file: str, timezone: str, salt: str,
+                  batch_date: dt.date, source_file: str, salt: str,
                   future_tolerance_days: int, ascii: bool = False) -> str:
     """A query over `records` (the export's columns by position, see csvrows.column; `names[i]` is
     what column i is: a contract column or an extra column's normalised header) with the typed
@@ -99,7 +99,7 @@ def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMap
     (NULL = loads). It keeps the records' order. `ascii`: the records' text is all ASCII (cheaper trims)."""
     col = {name: column(i) for i, name in enumerate(names) if name in REQUIRED[table]}
     ts_col = TIMESTAMPS[table]
-    crm_tz = mapping.timezone or timezone
+    crm_tz = mapping.timezone or "UTC"  # contract §1: a timestamp without an offset is UTC unless the mapping says
     latest_allowed = f"(timestamp {sql_text(batch_date.isoformat())} + interval {int(future_tolerance_days) + 1} day)"
     ts = timestamp_utc(col[ts_col], crm_tz, ascii)
 
