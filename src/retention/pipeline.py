@@ -88,6 +88,9 @@ def lake_state(settings: Settings, through: dt.date | None) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
 
 
+EMPTY_LAKE_STATE = hashlib.sha256(b"[]").hexdigest()[:20]
+
+
 def fingerprint(settings: Settings, through: dt.date | None, state: str | None = None) -> str:
     """What the marts are a function of: the loaded batches, the settings and the code."""
     parts = [state or lake_state(settings, through), str(through), settings.timezone, __version__,
@@ -116,8 +119,11 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
         raise RunFailed("ingest rejected " + "; ".join(str(e) for e in report.rejected)
                         + ". Nothing of those batches was loaded; the published marts are unchanged.")
     if not lake.has_batches(settings.lake_dir):
-        raise RunFailed(f"no batches to load in {settings.landing_dir}")
+        raise RunFailed(f"no batches to load in {settings.landing_dir}"
+                        + (f" dated on or before {through}" if through else ""))
     state = lake_state(settings, through)
+    if state == EMPTY_LAKE_STATE:
+        raise RunFailed(f"no batch is dated on or before {through}: there is nothing to build the marts from")
     fp = fingerprint(settings, through, state)
     marker = read_marker(settings)
     up_to_date = bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists())

@@ -26,3 +26,11 @@ def test_status_shows_the_failed_run_and_the_rejected_batch_with_its_reason(ware
     warehouse.run("run")
     status = warehouse.run("status").stdout
     assert "batches rejected" not in status and "published" in status.splitlines()[0]
+
+
+def test_a_through_date_before_every_batch_is_a_clear_error(warehouse):
+    write_batch(warehouse.landing, "2024-02-01", customers=[], orders=[])
+    done = warehouse.run("run", "--through", "2023-12-31", check=False)
+    assert done.returncode == 1
+    assert "dated on or before 2023-12-31" in done.stderr
+    assert not warehouse.path.exists()
