@@ -1,6 +1,8 @@
 """`retention status` tells an operator what happened without reading logs."""
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import write_batch
 
 
@@ -34,3 +36,16 @@ def test_a_through_date_before_every_batch_is_a_clear_error(warehouse):
     assert done.returncode == 1
     assert "dated on or before 2023-12-31" in done.stderr
     assert not warehouse.path.exists()
+
+
+def test_a_through_date_before_every_loaded_batch_is_a_clear_error(warehouse):
+    import datetime as dt
+
+    from retention.config import load_settings
+    from retention.pipeline import RunFailed, stage_ingest
+
+    write_batch(warehouse.landing, "2024-02-01", customers=[], orders=[])
+    settings = load_settings(warehouse.env)
+    stage_ingest(settings, None)  # the batch is in the lake now
+    with pytest.raises(RunFailed, match="no batch is dated on or before 2023-12-31"):
+        stage_ingest(settings, dt.date(2023, 12, 31))
