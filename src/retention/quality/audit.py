@@ -156,7 +156,7 @@ def validate(settings: Settings, frame: pd.DataFrame, checks: list[Check], run_i
         name="retention_audit", validation_definitions=[definition],
         actions=[UpdateDataDocsAction(name="data_docs", site_names=["retention"])]))
     outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.core.run_identifier.RunIdentifier(
-        run_name=run_id))
+        run_name=run_id, run_time=dt.datetime.now(dt.UTC)))
     prune_validation_pages(settings)
     verdicts = {}
     for result in outcome.run_results.values():
