@@ -52,3 +52,22 @@ def test_dag_run_for_an_earlier_logical_date_builds_the_marts_as_of_that_date(da
     got = wh.query("select max(period_start) from marts.period_retention where period_grain = 'month'")[0][0]
     assert got == max(day for _, day, _ in events).replace(day=1)
     assert got < reference.dt.date(2024, 3, 1)
+
+
+def test_a_failing_audit_fails_the_dag_run_and_publishes_nothing(dag_published, tmp_path):
+    from tests.conftest import write_batch
+
+    _, env, _ = dag_published
+    wh = Warehouse(tmp_path)
+    order = {"customer_id": "C1", "ordered_at": "2024-01-05 10:00:00", "amount": "5", "status": "completed"}
+    write_batch(wh.landing, "2024-02-01", customers=[], orders=[
+        order | {"order_id": "O1", "currency": "USD"}, order | {"order_id": "O2", "currency": "EUR"}])
+    env = env | {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")}
+
+    done = subprocess.run([str(AIRFLOW), "dags", "test", "crm_retention", "2024-02-01"], env=env,
+                          capture_output=True, text=True, timeout=900)
+    log = done.stdout + done.stderr
+
+    assert "state=failed" in log
+    assert "one_currency" in log and "EUR" in log
+    assert not wh.path.exists()
