@@ -46,7 +46,7 @@ class Plan:
     loaded_batches: list[str] = field(default_factory=list)
     unchanged_batches: int = 0
     rows: dict = field(default_factory=dict)
-    lake_state: str = ""  # the loaded batches alone (fingerprint also covers code and settings)
+    lake_state: str = ""  # the loaded batches alone (the fingerprint also covers code and settings)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -91,9 +91,10 @@ def lake_state(settings: Settings, through: dt.date | None) -> str:
 EMPTY_LAKE_STATE = hashlib.sha256(b"[]").hexdigest()[:20]
 
 
-def fingerprint(settings: Settings, through: dt.date | None, state: str | None = None) -> str:
-    """What the marts are a function of: the loaded batches, the settings and the code."""
-    parts = [state or lake_state(settings, through), str(through), settings.timezone, __version__,
+def fingerprint(settings: Settings, through: dt.date | None, state: str) -> str:
+    """What the marts are a function of: the loaded batches (`state`, see lake_state), the settings
+    and the code."""
+    parts = [state, str(through), settings.timezone, __version__,
              _tree_digest(settings.dbt_project_dir), _tree_digest(Path(__file__).parent)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
@@ -168,9 +169,7 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
         return False
     # Only the lake matters here: code edited while the run built does not change what it built from
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
-    changed = lake_state(settings, plan.through_date) != plan.lake_state if plan.lake_state \
-        else fingerprint(settings, plan.through_date) != plan.fingerprint
-    if changed:
+    if lake_state(settings, plan.through_date) != plan.lake_state:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
     build_db = build_database(settings)
     publish(settings, build_db, _published_extras(settings), {
