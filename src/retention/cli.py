@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import sys
 import time
+from pathlib import Path
 
 from .config import ConfigError, load_settings
 
@@ -75,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="batches loaded, row counts and quarantine reasons").set_defaults(func=cmd_status)
     sub.add_parser("show", help="print the latest period retention and a cohort table").set_defaults(func=cmd_show)
     d = sub.add_parser("demo", help="write the demo CRM exports into the landing folder")
-    d.add_argument("--out", type=lambda s: __import__("pathlib").Path(s), default=None)
+    d.add_argument("--out", type=Path, default=None)
     d.add_argument("--seed", type=int, default=42)
     d.add_argument("--customers", type=int, default=3000)
     d.add_argument("--months", type=int, default=30)

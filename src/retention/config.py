@@ -31,24 +31,16 @@ def _path(value: str, root: Path) -> Path:
     return p if p.is_absolute() else (root / p)
 
 
-def _int(env: dict, name: str, default: int) -> int:
+def _number(env: dict, name: str, default: int | float):
+    """$name as a number of the default's type; unset or blank gives the default."""
     raw = env.get(name, "")
     if raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-
-
-def _float(env: dict, name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name}={raw!r} is not {kind}") from None
 
 
 def _severity(env: dict, name: str, default: str) -> str:
@@ -125,7 +117,7 @@ def load_settings(env: dict | None = None) -> Settings:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"RETENTION_TIMEZONE={tz!r} is not an IANA time zone (e.g. UTC, Asia/Shanghai)") from None
-    threads = _int(env, "RETENTION_THREADS", os.cpu_count() or 1)
+    threads = _number(env, "RETENTION_THREADS", os.cpu_count() or 1)
     return Settings(
         root=root,
         landing_dir=_path(env.get("RETENTION_LANDING_DIR") or "demo/landing", root),
@@ -135,12 +127,12 @@ def load_settings(env: dict | None = None) -> Settings:
         column_mapping=env.get("RETENTION_COLUMN_MAPPING") or None,
         memory_limit=env.get("RETENTION_MEMORY_LIMIT") or "4GB",
         threads=max(1, threads),
-        lock_wait_seconds=_int(env, "RETENTION_LOCK_WAIT_SECONDS", 0),
+        lock_wait_seconds=_number(env, "RETENTION_LOCK_WAIT_SECONDS", 0),
         # newest batch at most this many days before the run's through date; 0 turns the check off
-        freshness_max_days=_int(env, "RETENTION_FRESHNESS_MAX_DAYS", 35),
+        freshness_max_days=_number(env, "RETENTION_FRESHNESS_MAX_DAYS", 35),
         freshness_severity=_severity(env, "RETENTION_FRESHNESS_SEVERITY", "warn"),
         # a batch's rows vs the median of the batches before it, as a factor either way; 0 turns it off
-        volume_warn_ratio=_float(env, "RETENTION_VOLUME_WARN_RATIO", 3.0),
-        volume_fail_ratio=_float(env, "RETENTION_VOLUME_FAIL_RATIO", 0.0),
+        volume_warn_ratio=_number(env, "RETENTION_VOLUME_WARN_RATIO", 3.0),
+        volume_fail_ratio=_number(env, "RETENTION_VOLUME_FAIL_RATIO", 0.0),
         pii_salt=env.get("RETENTION_PII_SALT") or "retention-default-salt",
     )
