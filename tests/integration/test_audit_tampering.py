@@ -126,33 +126,32 @@ def test_lost_staged_customer(built, tmp_path):
     assert "orders_with_known_customer" not in message  # a warning does not fail the audit
 
 
-def test_period_end_identity(built, tmp_path):
-    db = _tampered(built, tmp_path, "update marts.period_retention set customers_end = customers_end + 1 "
-                                    "where period_grain = 'month' and period_start = date '2023-04-01'")
-    message = _failure(built, db)
-    assert "period_end_identity failed" in message and "month 2023-04-01" in message
+MART_TAMPERING = {
+    "period_end_identity": (
+        "update marts.period_retention set customers_end = customers_end + 1 "
+        "where period_grain = 'month' and period_start = date '2023-04-01'",
+        ["month 2023-04-01"], []),
+    "period_start_identity": (
+        "update marts.period_retention set churned_customers = churned_customers + 3 "
+        "where period_grain = 'quarter' and period_start = date '2023-04-01'",
+        ["quarter 2023-04-01"], ["period_end_identity"]),
+    "cohort_sizes_add_up": (
+        "update marts.cohort_retention set cohort_size = cohort_size + 1 where cohort_start = date '2023-03-01'",
+        ["all cohorts"], []),
+    "cohort_period_zero_is_full": (
+        "update marts.cohort_retention set retention_rate = 0.5 "
+        "where cohort_start = date '2023-02-01' and period_number = 0",
+        ["month 2023-02-01: observed 0.5, expected 1"], []),
+}
 
 
-def test_period_start_identity(built, tmp_path):
-    db = _tampered(built, tmp_path, "update marts.period_retention set churned_customers = churned_customers + 3 "
-                                    "where period_grain = 'quarter' and period_start = date '2023-04-01'")
-    message = _failure(built, db)
-    assert "period_start_identity failed" in message and "quarter 2023-04-01" in message
-    assert "period_end_identity" not in message
-
-
-def test_cohort_sizes_add_up(built, tmp_path):
-    db = _tampered(built, tmp_path, "update marts.cohort_retention set cohort_size = cohort_size + 1 "
-                                    "where cohort_start = date '2023-03-01'")
-    message = _failure(built, db)
-    assert "cohort_sizes_add_up failed" in message and "all cohorts" in message
-
-
-def test_cohort_period_zero_is_full(built, tmp_path):
-    db = _tampered(built, tmp_path, "update marts.cohort_retention set retention_rate = 0.5 "
-                                    "where cohort_start = date '2023-02-01' and period_number = 0")
-    message = _failure(built, db)
-    assert "cohort_period_zero_is_full failed" in message and "month 2023-02-01: observed 0.5, expected 1" in message
+@pytest.mark.parametrize("check", sorted(MART_TAMPERING))
+def test_a_tampered_mart_fails_its_check_and_names_the_rows(built, tmp_path, check):
+    statement, named, untouched = MART_TAMPERING[check]
+    message = _failure(built, _tampered(built, tmp_path, statement))
+    assert f"{check} failed" in message
+    assert all(text in message for text in named), message
+    assert not any(other in message for other in untouched), message
 
 
 def test_negative_amount(built, tmp_path):
