@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from retention.ingest import lake as lake_tables
+
 # CI must be reproducible: the same examples every run there; locally, new ones every run.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
@@ -82,7 +84,7 @@ class Warehouse:
 
     def lake(self, sql: str) -> list[tuple]:
         """Query the raw lake: {customers}, {orders}, {quarantine}, {manifest} name its Parquet globs."""
-        globs = {t: f"read_parquet('{self.state}/lake/batches/*/{t}.parquet')"
+        globs = {t: f"({lake_tables.table_sql(self.state / 'lake', t)})"
                  for t in ("customers", "orders", "quarantine", "manifest")}
         con = duckdb.connect()
         try:

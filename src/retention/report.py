@@ -67,8 +67,8 @@ def load_status(settings: Settings) -> str:
     if not lake.has_batches(settings.lake_dir):
         sections.append(f"no batches loaded yet (landing folder {settings.landing_dir})")
         return "\n\n".join(sections)
-    manifest = f"read_parquet('{lake.glob(settings.lake_dir, 'manifest.parquet')}')"
-    quarantine = f"read_parquet('{lake.glob(settings.lake_dir, 'quarantine.parquet')}')"
+    manifest = f"({lake.table_sql(settings.lake_dir, 'manifest')})"
+    quarantine = f"({lake.table_sql(settings.lake_dir, 'quarantine')})"
     con = connect(settings)
     try:
         batches = con.execute(f"""

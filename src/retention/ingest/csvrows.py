@@ -1,12 +1,16 @@
-"""Splitting a decoded export into records with their line numbers.
+"""Splitting a decoded export into records, validating them, and writing them to the lake.
 
-DuckDB's CSV reader does the work (it is what keeps loading close to `read_csv` speed); the line
-each record starts on comes from the quote parity at every line end. Parity is exact when every
-quote in the file sits where RFC 4180 allows one (opening a field, closing it, or doubled inside a
-quoted field); `quoting_is_regular` checks that on the quote positions alone, so it costs next to
-nothing on ordinary files. A file with irregular quoting, or one DuckDB does not read whole, goes
-through Python's csv module instead: slower, but it keeps every record and says exactly which lines
-were wrong.
+DuckDB's CSV reader does the work, streaming from the file through the validating query straight
+into Parquet (no table in between: that is what keeps loading close to `read_csv` speed). A
+streaming read cannot number its rows without giving up its parallelism, so the common file —
+every record one line, no blank lines, which the quote and line-end positions show before it is
+read — is written without line numbers: the lake derives them from the position (see lake.py).
+A file with multi-line records gets the line each record starts on from the quote parity at every
+line end, joined by position. Parity is exact when every quote in the file sits where RFC 4180
+allows one (opening a field, closing it, or doubled inside a quoted field); `quoting_is_regular`
+checks that on the quote positions alone, so it costs next to nothing on ordinary files. A file
+with irregular quoting, or one DuckDB does not read whole, goes through Python's csv module instead:
+slower, but it keeps every record and says exactly which lines were wrong.
 
 Columns are named by position (`c0`, `c1`, …) whatever the export's header says, so no header —
 `_line`, `v_amount`, two spellings DuckDB thinks are one name — can collide with the loader's own.
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .decode import FileProblem
+from .lake import PARQUET
 
 NEWLINE, QUOTE, COMMA = 10, 34, 44
 FIELD_SIZE_LIMIT = 1 << 24  # same as DuckDB's max_line_size below
@@ -40,7 +45,6 @@ class Reject:
 
 @dataclass
 class Records:
-    table: str            # the query's columns for every well-formed record, plus source_line
     rows_read: int        # records, blank lines excluded
     rejects: list[Reject]  # records that could not be split into the header's fields
     parser: str           # "duckdb" or "python"
@@ -141,42 +145,55 @@ def _line_of(scan: _Scan, offset: int) -> int:
     return int(np.searchsorted(scan.newlines, offset, side="right")) + 1
 
 
-def _fast(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, width: int,
-          scan: _Scan, query: Callable[[str], str]) -> Records | None:
+def _one_line_records(scan: _Scan) -> bool:
+    """Every record is exactly one line and no line is blank (quoting being regular, so that quotes
+    pair up as the opening and closing quote of a field, or the halves of a doubled one)."""
+    newlines = scan.newlines
+    if len(newlines) and (newlines[0] == 0 or np.any(np.diff(newlines) == 1)):  # a blank line
+        return False
+    opens, closes = scan.quotes[0::2], scan.quotes[1::2]
+    return bool(np.array_equal(np.searchsorted(newlines, opens), np.searchsorted(newlines, closes)))
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    con.execute(f"copy ({query}) to {sql_text(str(target))} ({PARQUET})")
+
+
+def _count(con: duckdb.DuckDBPyConnection, target: Path) -> int:
+    return con.execute(f"select count(*) from read_parquet({sql_text(str(target))})").fetchall()[0][0]
+
+
+def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan,
+          query: Callable[[str], str], target: Path) -> Records | None:
     columns = "{" + ", ".join(f"'{column(i)}': 'VARCHAR'" for i in range(width)) + "}"
-    rej, scan_t = f"{table}_rejects", f"{table}_scan"
+    rej, scan_t, lines_t = "_csv_rejects", "_csv_scan", "_csv_lines"
     source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
               f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
               f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
               f"buffer_size={BUFFER_SIZE})")
+    one_line = _one_line_records(scan)
+    if one_line:  # the lake reads a NULL line as the record's position + 2
+        expected = len(scan.newlines) - 1
+        select = f"select *, cast(null as bigint) as source_line from ({query(source)})"
+    else:  # joined by position: single-threaded, but only files with multi-line records come here
+        lines, _, _ = record_spans(data, scan)
+        expected = len(lines)
+        con.register(lines_t, pd.DataFrame({"source_line": lines.astype(np.int64)}))
+        select = f"select * from ({query(source)}) positional join {lines_t}"
     try:
-        # one pass: DuckDB splits the records and the query validates them as they stream by
-        con.execute(f"create or replace temp table {table}_q as {query(source)}")
+        # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
+        _copy(con, select, target)
         rejected = con.execute(f"select count(*) from {rej}").fetchall()[0][0]
     except duckdb.Error:  # e.g. a lone "\r": DuckDB's state machine gives up; Python's reader does not
         rejected = -1
     finally:
         con.execute(f"drop table if exists {rej}; drop table if exists {scan_t}")
-    if rejected:
-        con.execute(f"drop table if exists {table}_q")
+        if not one_line:
+            con.unregister(lines_t)
+    if rejected or _count(con, target) != expected:
+        target.unlink(missing_ok=True)
         return None
-    got = con.execute(f"select count(*) from {table}_q").fetchall()[0][0]
-    if len(scan.newlines) == got + 1:
-        # as many line ends as records + the header: every record is one line, in file order
-        con.execute(f"create or replace temp view {table} as select *, rowid + 2 as source_line from {table}_q")
-        return Records(table, int(got), [], "duckdb", data, scan, True)
-    lines, _, _ = record_spans(data, scan)  # multi-line records or blank lines: parity says where each starts
-    if got != len(lines):
-        con.execute(f"drop table {table}_q")
-        return None
-    con.register(f"{table}_lines", pd.DataFrame({"source_line": lines.astype(np.int64)}))
-    try:
-        con.execute(f"create or replace temp table {table} as "
-                    f"select * from {table}_q positional join {table}_lines")
-    finally:
-        con.unregister(f"{table}_lines")
-        con.execute(f"drop table {table}_q")
-    return Records(table, int(got), [], "duckdb", data, scan)
+    return Records(expected, [], "duckdb", data, scan, one_line)
 
 
 class _Lines:
@@ -202,8 +219,8 @@ class _Lines:
         return self.pos >= len(self.text)
 
 
-def _python(con: duckdb.DuckDBPyConnection, table: str, data: bytes, width: int, scan: _Scan,
-            terminated: bool, query: Callable[[str], str]) -> Records:
+def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan, terminated: bool,
+            query: Callable[[str], str], target: Path) -> Records:
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
     line_offsets = np.concatenate(([0], scan.newlines + 1))
@@ -255,25 +272,28 @@ def _python(con: duckdb.DuckDBPyConnection, table: str, data: bytes, width: int,
         first_line = last_line + 1
     frame = pd.DataFrame({column(i): pd.Series(values, dtype=object) for i, values in enumerate(columns)})
     frame["_line"] = pd.Series(source_lines, dtype="int64")
-    con.register(f"{table}_frame", frame)
+    con.register("_csv_frame", frame)
     try:
         casts = ", ".join(f"cast({column(i)} as varchar) as {column(i)}" for i in range(width))
-        con.execute(f"create or replace temp table {table}_rec as select {casts}, _line from {table}_frame")
+        con.execute(f"create or replace temp table _csv_records as select {casts}, _line from _csv_frame")
     finally:
-        con.unregister(f"{table}_frame")
-    # the query keeps the records' order; _line goes alongside it, position by position
-    con.execute(f"create or replace temp table {table} as select * from ({query(table + '_rec')}) "
-                f"positional join (select _line as source_line from {table}_rec)")
-    con.execute(f"drop table {table}_rec")
-    return Records(table, rows_read, rejects, "python", data, scan, False, spans)
+        con.unregister("_csv_frame")
+    try:
+        # the query keeps the records' order; _line goes alongside it, position by position
+        _copy(con, f"select * from ({query('_csv_records')}) "
+                   f"positional join (select _line as source_line from _csv_records)", target)
+    finally:
+        con.execute("drop table _csv_records")
+    return Records(rows_read, rejects, "python", data, scan, False, spans)
 
 
-def read_records(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: bytes, width: int,
-                 terminated: bool, query: Callable[[str], str]) -> Records:
+def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, terminated: bool,
+                  query: Callable[[str], str], target: Path) -> Records:
     """Split `data` (decoded: UTF-8, "\\n" line ends, a final line end, a one-line header of
-    `width` fields; `path` holds exactly these bytes) into records, and put `query(source)` — a
+    `width` fields; `path` holds exactly these bytes) into records, and write `query(source)` — a
     SELECT over `source`, whose columns are c0..c{width-1} (VARCHAR, NULL when empty), that keeps
-    the rows in order — plus the line each record starts on (`source_line`) into `table`.
+    the rows in order — plus the line each record starts on (`source_line`, NULL when it is the
+    record's position + 2) to the Parquet file `target`, in record order.
 
     `terminated`: the file as delivered ended with a line end. When it did not and its last record
     is short, the file was cut off: FileProblem. So is a file that ends inside a quoted field."""
@@ -282,7 +302,7 @@ def read_records(con: duckdb.DuckDBPyConnection, table: str, path: Path, data: b
         if len(scan.quotes) % 2:
             opened = int(scan.quotes[-1])
             raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
-        records = _fast(con, table, path, data, width, scan, query)
+        records = _fast(con, path, data, width, scan, query, target)
         if records is not None:
             return records
-    return _python(con, table, data, width, scan, terminated, query)
+    return _python(con, data, width, scan, terminated, query, target)

@@ -3,6 +3,14 @@
     lake/loads/<date>__<load_id>/   customers.parquet, orders.parquet, quarantine.parquet, manifest.parquet
     lake/batches/<date>  ->  ../loads/<date>__<load_id>      (a symlink, replaced atomically)
 
+`customers.parquet` and `orders.parquet` hold every record the export could be split into, typed,
+in file order, each with its verdict: `problem` is NULL when the row loads, else the reason it is
+quarantined (`quarantine.parquet` has those rows again, with their raw text, plus the records that
+could not be split at all). `source_line` is NULL where the line follows from the position — the
+file's records are one line each, so record k (from 0) is on line k + 2 — because a streaming CSV
+read cannot number its rows without giving up its parallelism. Read these files through
+`table_sql`, which keeps the loadable rows and fills in every line.
+
 A batch becomes visible only when its symlink is replaced, after every file of the load is on disk,
 so a crash leaves the previous load of that batch or the new one, never a mix. Loads no symlink
 points at are debris of an interrupted run and are removed by the next one.
@@ -19,6 +27,11 @@ from ..durable import fsync
 from ..faults import failpoint
 
 TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet")
+RECORD_TABLES = ("customers", "orders")
+
+# Parquet v2 data pages: written about twice as fast as v1, and smaller; DuckDB, Arrow and Spark read them.
+PARQUET = "format parquet, parquet_version 'v2'"
+FIRST_RECORD_LINE = 2  # after the one-line header
 
 
 def batches_dir(lake: Path) -> Path:
@@ -76,6 +89,21 @@ def glob(lake: Path, name: str) -> str:
     return str(batches_dir(lake) / "*" / name)
 
 
+def record_lines_sql(files: str) -> str:
+    """`files` (a read_parquet path or list, SQL) with every record's line filled in, and its verdict."""
+    return (f"select * exclude (source_line, file_row_number), "
+            f"coalesce(source_line, file_row_number + {FIRST_RECORD_LINE}) as source_line "
+            f"from read_parquet({files}, file_row_number = true, union_by_name = true)")
+
+
+def table_sql(lake: Path, table: str) -> str:
+    """What the lake holds now of `table`: for customers and orders, the rows that load."""
+    files = "'" + glob(lake, f"{table}.parquet").replace("'", "''") + "'"
+    if table not in RECORD_TABLES:
+        return f"select * from read_parquet({files}, union_by_name = true)"
+    return f"select * exclude (problem) from ({record_lines_sql(files)}) where problem is null"
+
+
 def has_batches(lake: Path) -> bool:
     links = batches_dir(lake)
     return links.is_dir() and any(p.is_symlink() and not p.name.startswith(".") for p in links.iterdir())
@@ -85,6 +113,6 @@ def manifest(con: duckdb.DuckDBPyConnection, lake: Path) -> list[dict]:
     """One row per (batch, file) of what the lake holds now."""
     if not has_batches(lake):
         return []
-    cur = con.execute(f"select * from read_parquet('{glob(lake, 'manifest.parquet')}') order by batch_date, file_name")
+    cur = con.execute(f"{table_sql(lake, 'manifest')} order by batch_date, file_name")
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row)) for row in cur.fetchall()]

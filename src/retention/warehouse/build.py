@@ -15,7 +15,6 @@ from pathlib import Path
 from ..config import Settings
 from ..ingest import lake
 from ..ingest.load import connect
-from ..ingest.rows import sql_text
 from ..lock import held_descriptors
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
@@ -38,8 +37,7 @@ def create_raw_views(settings: Settings, database: Path) -> None:
     try:
         con.execute("create schema if not exists raw")
         for table in RAW_TABLES:
-            con.execute(f"create or replace view raw.{table} as select * from "
-                        f"read_parquet({sql_text(lake.glob(settings.lake_dir, table + '.parquet'))})")
+            con.execute(f"create or replace view raw.{table} as {lake.table_sql(settings.lake_dir, table)}")
     finally:
         con.close()
 
