@@ -453,6 +453,26 @@ def test_batch_folder_linked_from_outside_is_rejected(tmp_path):
 
 # --- re-delivery ---------------------------------------------------------------------------------
 
+def test_file_rewritten_while_it_loads_rejects_the_batch(lake, monkeypatch):
+    """The CRM (or a sync job) rewrites the export between the loader's checks and DuckDB's read."""
+    from retention.ingest import load
+    path = lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n")
+    real = load.write_records
+
+    def rewrite_then_read(*args, **kwargs):
+        path.write_text(f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-02,1,USD,pending\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(load, "write_records", rewrite_then_read)
+    report = lake.ingest()
+    assert [str(r) for r in report.rejected] == [
+        "batch 2024-03-10, file orders.csv: the file changed while it was being loaded; run again"]
+    assert lake.batches() == []
+    monkeypatch.setattr(load, "write_records", real)
+    ok(lake.ingest())  # the next run loads what the file holds now
+    assert lake.query("select order_id from {orders} order by 1") == [("o1",), ("o2",)]
+
+
 def test_identical_redelivery_is_a_no_op(lake):
     lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n")
     ok(lake.ingest())

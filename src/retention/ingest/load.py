@@ -106,10 +106,16 @@ class _Digest(threading.Thread):
         return self.hexdigest
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str,
                load_dir: Path, quarantine: list[dict]) -> dict:
     landed = batch.files[table]
     filename = EXPORT_FILES[table]
+    delivered = _stamp(landed.path)
     raw = landed.path.read_bytes()
     digest = _Digest(raw)  # hashed on the other core while this one decodes
     try:
@@ -149,6 +155,8 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
     finally:
         if decoded.rewritten:
             path.unlink(missing_ok=True)
+    if _stamp(landed.path) != delivered:  # DuckDB read the file again: it must be the bytes checked above
+        raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
     written = f"({lake.record_lines_sql(sql_text(str(target)))})"
     loaded = con.execute(f"select count(*) from {written} where problem is null").fetchall()[0][0]
     bad = con.execute(f"select source_line, problem from {written} "
