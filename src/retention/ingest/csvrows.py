@@ -1,12 +1,11 @@
 """Splitting a decoded export into records, validating them, and writing them to the lake.
 
 DuckDB's CSV reader does the work, streaming from the file through the validating query straight
-into Parquet (no table in between: that is what keeps loading close to `read_csv` speed). A
-streaming read cannot number its rows without giving up its parallelism, so the common file —
-every record one line, no blank lines, which the quote and line-end positions show before it is
-read — is written without line numbers: the lake derives them from the position (see lake.py).
-A file with multi-line records gets the line each record starts on from the quote parity at every
-line end, joined by position. Parity is exact when every quote in the file sits where RFC 4180
+into Parquet (no table in between, no join: that is what keeps loading close to `read_csv` speed).
+A streaming read cannot number its rows without giving up its parallelism, so the records go out
+in file order without their lines; where a record's line is not its position + 2 (a file with
+multi-line records or blank lines) it goes to a side file instead (see lake.py). Lines come from
+the quote parity at every line end. Parity is exact when every quote in the file sits where RFC 4180
 allows one (opening a field, closing it, or doubled inside a quoted field); `quoting_is_regular`
 checks that on the quote positions alone, so it costs next to nothing on ordinary files. A file
 with irregular quoting, or one DuckDB does not read whole, goes through Python's csv module instead:
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .decode import FileProblem
-from .lake import PARQUET
+from .lake import FIRST_RECORD_LINE, PARQUET
 
 NEWLINE, QUOTE, COMMA = 10, 34, 44
 FIELD_SIZE_LIMIT = 1 << 24  # same as DuckDB's max_line_size below
@@ -97,6 +96,7 @@ class _Scan:
             newlines.append(np.flatnonzero(hit) + at)
         self.quotes = np.concatenate(quotes)
         self.newlines = np.concatenate(newlines)
+        self.records: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # record_spans, once found
 
 
 def _scan(data: bytes) -> _Scan:
@@ -131,14 +131,17 @@ def record_spans(data: bytes, scan: _Scan | None = None) -> tuple[np.ndarray, np
     """(start line, start byte, end byte) of every non-blank data record after the one-line header,
     by quote parity (exact when `quoting_is_regular`). `data` ends with a line end."""
     scan = scan or _scan(data)
-    newlines = scan.newlines
-    quotes_before = np.searchsorted(scan.quotes, newlines)    # quotes before each line end
-    ends = newlines[quotes_before % 2 == 0]                  # line ends outside quotes close a record
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    start_lines = np.searchsorted(newlines, starts) + 1
-    keep = ends > starts                                     # blank lines are not records
-    keep[0] = False                                          # the header
-    return start_lines[keep], starts[keep], ends[keep]
+    if scan.records is None:
+        newlines = scan.newlines
+        quotes_before = np.searchsorted(scan.quotes, newlines)  # quotes before each line end
+        closing = np.flatnonzero(quotes_before % 2 == 0)       # line ends outside quotes close a record
+        ends = newlines[closing]
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        start_lines = np.concatenate(([1], closing[:-1] + 2))  # the line after the previous record's end
+        keep = ends > starts                                   # blank lines are not records
+        keep[0] = False                                        # the header
+        scan.records = start_lines[keep], starts[keep], ends[keep]
+    return scan.records
 
 
 def _line_of(scan: _Scan, offset: int) -> int:
@@ -159,40 +162,45 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
     con.execute(f"copy ({query}) to {sql_text(str(target))} ({PARQUET})")
 
 
+def write_lines(con: duckdb.DuckDBPyConnection, lines: np.ndarray, target: Path) -> None:
+    """The side file of lines: (record, source_line) for every record not on line record + 2."""
+    lines = np.asarray(lines, dtype=np.int64)
+    records = np.arange(len(lines), dtype=np.int64)
+    off = lines != records + FIRST_RECORD_LINE
+    con.register("_csv_lines", pd.DataFrame({"record": records[off], "source_line": lines[off]}))
+    try:
+        _copy(con, "select record, source_line from _csv_lines", target)
+    finally:
+        con.unregister("_csv_lines")
+
+
 def _count(con: duckdb.DuckDBPyConnection, target: Path) -> int:
     return con.execute(f"select count(*) from read_parquet({sql_text(str(target))})").fetchall()[0][0]
 
 
 def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan,
-          query: Callable[[str], str], target: Path) -> Records | None:
+          query: Callable[[str], str], target: Path, lines_target: Path) -> Records | None:
     columns = "{" + ", ".join(f"'{column(i)}': 'VARCHAR'" for i in range(width)) + "}"
-    rej, scan_t, lines_t = "_csv_rejects", "_csv_scan", "_csv_lines"
+    rej, scan_t = "_csv_rejects", "_csv_scan"
     source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
               f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
               f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
               f"buffer_size={BUFFER_SIZE})")
     one_line = _one_line_records(scan)
-    if one_line:  # the lake reads a NULL line as the record's position + 2
-        expected = len(scan.newlines) - 1
-        select = f"select *, cast(null as bigint) as source_line from ({query(source)})"
-    else:  # joined by position: single-threaded, but only files with multi-line records come here
-        lines, _, _ = record_spans(data, scan)
-        expected = len(lines)
-        con.register(lines_t, pd.DataFrame({"source_line": lines.astype(np.int64)}))
-        select = f"select * from ({query(source)}) positional join {lines_t}"
+    lines = np.zeros(0, dtype=np.int64) if one_line else record_spans(data, scan)[0]
     try:
         # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
-        _copy(con, select, target)
+        _copy(con, query(source), target)
         rejected = con.execute(f"select count(*) from {rej}").fetchall()[0][0]
     except duckdb.Error:  # e.g. a lone "\r": DuckDB's state machine gives up; Python's reader does not
         rejected = -1
     finally:
         con.execute(f"drop table if exists {rej}; drop table if exists {scan_t}")
-        if not one_line:
-            con.unregister(lines_t)
+    expected = len(scan.newlines) - 1 if one_line else len(lines)
     if rejected or _count(con, target) != expected:
         target.unlink(missing_ok=True)
         return None
+    write_lines(con, lines, lines_target)
     return Records(expected, [], "duckdb", data, scan, one_line)
 
 
@@ -220,7 +228,7 @@ class _Lines:
 
 
 def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan, terminated: bool,
-            query: Callable[[str], str], target: Path) -> Records:
+            query: Callable[[str], str], target: Path, lines_target: Path) -> Records:
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
     line_offsets = np.concatenate(([0], scan.newlines + 1))
@@ -271,29 +279,23 @@ def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan
                 spans[first_line] = (start, end)
         first_line = last_line + 1
     frame = pd.DataFrame({column(i): pd.Series(values, dtype=object) for i, values in enumerate(columns)})
-    frame["_line"] = pd.Series(source_lines, dtype="int64")
     con.register("_csv_frame", frame)
     try:
         casts = ", ".join(f"cast({column(i)} as varchar) as {column(i)}" for i in range(width))
-        con.execute(f"create or replace temp table _csv_records as select {casts}, _line from _csv_frame")
+        _copy(con, query(f"(select {casts} from _csv_frame)"), target)
     finally:
         con.unregister("_csv_frame")
-    try:
-        # the query keeps the records' order; _line goes alongside it, position by position
-        _copy(con, f"select * from ({query('_csv_records')}) "
-                   f"positional join (select _line as source_line from _csv_records)", target)
-    finally:
-        con.execute("drop table _csv_records")
+    write_lines(con, np.asarray(source_lines, dtype=np.int64), lines_target)
     return Records(rows_read, rejects, "python", data, scan, False, spans)
 
 
 def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, terminated: bool,
-                  query: Callable[[str], str], target: Path) -> Records:
+                  query: Callable[[str], str], target: Path, lines_target: Path) -> Records:
     """Split `data` (decoded: UTF-8, "\\n" line ends, a final line end, a one-line header of
     `width` fields; `path` holds exactly these bytes) into records, and write `query(source)` — a
     SELECT over `source`, whose columns are c0..c{width-1} (VARCHAR, NULL when empty), that keeps
-    the rows in order — plus the line each record starts on (`source_line`, NULL when it is the
-    record's position + 2) to the Parquet file `target`, in record order.
+    the rows in order — to the Parquet file `target` in record order, and the lines of the records
+    not on their position + 2 to `lines_target` (see write_lines).
 
     `terminated`: the file as delivered ended with a line end. When it did not and its last record
     is short, the file was cut off: FileProblem. So is a file that ends inside a quoted field."""
@@ -302,7 +304,7 @@ def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width
         if len(scan.quotes) % 2:
             opened = int(scan.quotes[-1])
             raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
-        records = _fast(con, path, data, width, scan, query, target)
+        records = _fast(con, path, data, width, scan, query, target, lines_target)
         if records is not None:
             return records
-    return _python(con, data, width, scan, terminated, query, target)
+    return _python(con, data, width, scan, terminated, query, target, lines_target)

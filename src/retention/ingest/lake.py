@@ -1,15 +1,20 @@
 """The raw lake: immutable Parquet per batch, swapped in whole.
 
-    lake/loads/<date>__<load_id>/   customers.parquet, orders.parquet, quarantine.parquet, manifest.parquet
+    lake/loads/<date>__<load_id>/   customers.parquet, orders.parquet, quarantine.parquet, manifest.parquet,
+                                    customers_lines.parquet, orders_lines.parquet
     lake/batches/<date>  ->  ../loads/<date>__<load_id>      (a symlink, replaced atomically)
 
 `customers.parquet` and `orders.parquet` hold every record the export could be split into, typed,
 in file order, each with its verdict: `problem` is NULL when the row loads, else the reason it is
 quarantined (`quarantine.parquet` has those rows again, with their raw text, plus the records that
-could not be split at all). `source_line` is NULL where the line follows from the position — the
-file's records are one line each, so record k (from 0) is on line k + 2 — because a streaming CSV
-read cannot number its rows without giving up its parallelism. Read these files through
-`table_sql`, which keeps the loadable rows and fills in every line.
+could not be split at all).
+
+The line a record starts on is not among its columns, because a streaming CSV read cannot number
+its rows without giving up its parallelism. Record k (from 0) is on line k + 2 (after the one-line
+header) unless `<table>_lines.parquet` says otherwise: it lists (record, source_line) for every
+record of a file whose records are not one line each (multi-line quoted fields, blank lines) and
+is empty for every other file. Read the files through `table_sql`, which keeps the loadable rows
+and puts in every line.
 
 A batch becomes visible only when its symlink is replaced, after every file of the load is on disk,
 so a crash leaves the previous load of that batch or the new one, never a mix. Loads no symlink
@@ -26,8 +31,9 @@ import duckdb
 from ..durable import fsync
 from ..faults import failpoint
 
-TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet")
 RECORD_TABLES = ("customers", "orders")
+TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet",
+               "customers_lines.parquet", "orders_lines.parquet")
 
 # Parquet v2 data pages: written about twice as fast as v1, and smaller; DuckDB, Arrow and Spark read them.
 PARQUET = "format parquet, parquet_version 'v2'"
@@ -89,19 +95,34 @@ def glob(lake: Path, name: str) -> str:
     return str(batches_dir(lake) / "*" / name)
 
 
-def record_lines_sql(files: str) -> str:
-    """`files` (a read_parquet path or list, SQL) with every record's line filled in, and its verdict."""
-    return (f"select * exclude (source_line, file_row_number), "
-            f"coalesce(source_line, file_row_number + {FIRST_RECORD_LINE}) as source_line "
-            f"from read_parquet({files}, file_row_number = true, union_by_name = true)")
+def lines_file(table: str) -> str:
+    return f"{table}_lines.parquet"
+
+
+def record_lines_sql(records: str, lines: str) -> str:
+    """The records of the Parquet files `records` (a read_parquet path or list, SQL) with the line
+    each starts on, from the `lines` files of the same loads or else from its position."""
+    return f"""
+        select r.* exclude (file_row_number, filename, load),
+               coalesce(l.source_line, r.file_row_number + {FIRST_RECORD_LINE}) as source_line
+        from (select *, parse_dirpath(filename) as load
+              from read_parquet({records}, file_row_number = true, filename = true, union_by_name = true)) r
+        left join (select parse_dirpath(filename) as load, record, source_line
+                   from read_parquet({lines}, filename = true)) l
+            on l.load = r.load and l.record = r.file_row_number"""
+
+
+def _quoted_glob(lake: Path, name: str) -> str:
+    return "'" + glob(lake, name).replace("'", "''") + "'"
 
 
 def table_sql(lake: Path, table: str) -> str:
     """What the lake holds now of `table`: for customers and orders, the rows that load."""
-    files = "'" + glob(lake, f"{table}.parquet").replace("'", "''") + "'"
+    files = _quoted_glob(lake, f"{table}.parquet")
     if table not in RECORD_TABLES:
         return f"select * from read_parquet({files}, union_by_name = true)"
-    return f"select * exclude (problem) from ({record_lines_sql(files)}) where problem is null"
+    lines = _quoted_glob(lake, lines_file(table))
+    return f"select * exclude (problem) from ({record_lines_sql(files, lines)}) where problem is null"
 
 
 def has_batches(lake: Path) -> bool:

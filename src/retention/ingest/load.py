@@ -11,28 +11,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..config import Settings
 from . import lake
-from .csvrows import write_records
+from .csvrows import write_lines, write_records
 from .decode import FileProblem, decode_export
 from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
 from .mapping import ColumnMapping, mapping_for
 from .rows import ident, sql_text, validated_sql
 
 # Bump when a change to decoding or validation should reload batches already in the lake.
-INGEST_RULES_VERSION = "2"
+INGEST_RULES_VERSION = "3"  # 3: lines of one-line records follow from the position (lake.py)
 
-# customers and orders: as rows.validated_sql writes them, then the reader's source_line (see lake.py)
+# customers and orders: as rows.validated_sql writes them (their lines: see lake.py)
 SCHEMAS = {
     "customers": {"batch_date": "date", "source_file": "varchar",
                   "customer_id": "varchar", "created_at": "timestamp", "channel": "varchar",
-                  "region": "varchar", "extra_columns": "varchar", "problem": "varchar", "source_line": "bigint"},
+                  "region": "varchar", "extra_columns": "varchar", "problem": "varchar"},
     "orders": {"batch_date": "date", "source_file": "varchar",
                "order_id": "varchar", "customer_id": "varchar", "ordered_at": "timestamp",
                "amount": "decimal(18, 4)", "currency": "varchar", "status": "varchar",
-               "extra_columns": "varchar", "problem": "varchar", "source_line": "bigint"},
+               "extra_columns": "varchar", "problem": "varchar"},
     "quarantine": {"batch_date": "date", "source_file": "varchar", "table_name": "varchar",
                    "source_line": "bigint", "reason": "varchar", "raw_text": "varchar"},
     "manifest": {"batch_date": "date", "file_name": "varchar", "table_name": "varchar",
@@ -147,9 +148,10 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
                              salt=settings.pii_salt,
                              future_tolerance_days=settings.future_tolerance_days, ascii=decoded.ascii)
 
-    target = load_dir / f"{table}.parquet"
+    target, lines_target = load_dir / f"{table}.parquet", load_dir / lake.lines_file(table)
     try:
-        records = write_records(con, path, decoded.data, len(names), decoded.terminated, validated, target)
+        records = write_records(con, path, decoded.data, len(names), decoded.terminated, validated,
+                                target, lines_target)
     except FileProblem as e:
         raise BatchRejected(batch.name, filename, str(e)) from None
     finally:
@@ -157,9 +159,10 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
             path.unlink(missing_ok=True)
     if _stamp(landed.path) != delivered:  # DuckDB read the file again: it must be the bytes checked above
         raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
-    written = f"({lake.record_lines_sql(sql_text(str(target)))})"
-    loaded = con.execute(f"select count(*) from {written} where problem is null").fetchall()[0][0]
-    bad = con.execute(f"select source_line, problem from {written} "
+    loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) "
+                         "where problem is null").fetchall()[0][0]
+    written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
+    bad = con.execute(f"select source_line, problem from ({written}) "
                       "where problem is not null order by source_line").fetchall()
     raw_text = records.raw_text([line for line, _ in bad])
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
@@ -191,6 +194,7 @@ def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
                 row |= _load_file(con, settings, mapping, batch, table, load_dir, quarantine)
             else:
                 _write_frame(con, table, [], load_dir / f"{table}.parquet")
+                write_lines(con, np.zeros(0, dtype=np.int64), load_dir / lake.lines_file(table))
             manifest.append(row)
         _write_frame(con, "quarantine", quarantine, load_dir / "quarantine.parquet")
         _write_frame(con, "manifest", manifest, load_dir / "manifest.parquet")
