@@ -176,11 +176,13 @@ def test_status_any_case_with_stray_spaces(lake):
 
 def test_extra_columns_are_kept_as_json(lake):
     lake.write("2024-03-10/orders.csv", "order_id,Coupon Code,customer_id,ordered_at,amount,currency,status,Sales Rep\n"
-               "o1,SPRING,c1,2024-03-01,1,USD,completed,Ann\no2,,c1,2024-03-01,1,USD,completed,Bob\n")
+               "o1,SPRING,c1,2024-03-01,1,USD,completed,Ann\no2,,c1,2024-03-01,1,USD,completed,Bob\n"
+               "o3,,c1,2024-03-01,1,USD,completed,\n")
     ok(lake.ingest())
     got = dict(lake.query("select order_id, extra_columns from {orders}"))
     assert json.loads(got["o1"]) == {"coupon code": "SPRING", "sales rep": "Ann"}
     assert json.loads(got["o2"]) == {"coupon code": None, "sales rep": "Bob"}
+    assert got["o3"] is None  # no extra value at all
 
 
 def test_headers_named_like_the_loaders_own_columns(lake):

@@ -59,13 +59,12 @@ class Records:
         if self._spans is None:
             scan = self._scan or _scan(self._data)
             wanted = np.asarray(sorted(set(lines)), dtype=np.int64)
-            if self._one_line_records:  # record on line L: from the end of line L-1 to the end of line L
-                newlines = scan.newlines
-                starts, ends = newlines[wanted - 2] + 1, newlines[wanted - 1]
-            else:
-                all_lines, all_starts, all_ends = record_spans(self._data, scan)
-                at = np.searchsorted(all_lines, wanted)
-                starts, ends = all_starts[at], all_ends[at]
+            newlines = scan.newlines
+            starts = newlines[wanted - 2] + 1  # line L starts after the (L-1)-th line end
+            if self._one_line_records:
+                ends = newlines[wanted - 1]
+            else:  # a record ends at the first line end outside quotes from its own first line on
+                ends = newlines[scan.closing[np.searchsorted(scan.closing, wanted - 1)]]
             self._spans = dict(zip(wanted.tolist(), zip(starts.tolist(), ends.tolist())))
         return {line: self._data[slice(*self._spans[line])].decode("utf-8", "replace") for line in lines}
 
@@ -96,7 +95,19 @@ class _Scan:
             newlines.append(np.flatnonzero(hit) + at)
         self.quotes = np.concatenate(quotes)
         self.newlines = np.concatenate(newlines)
-        self.records: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # record_spans, once found
+        self._closing: np.ndarray | None = None
+
+    @property
+    def closing(self) -> np.ndarray:
+        """Which line ends (indexes into `newlines`) are outside quotes, so close a record (the first,
+        the header; any may close a blank line) — by quote parity, exact when `quoting_is_regular`."""
+        if self._closing is None:
+            self._closing = np.flatnonzero(np.searchsorted(self.quotes, self.newlines) % 2 == 0)
+        return self._closing
+
+    @property
+    def blank_lines(self) -> bool:
+        return len(self.newlines) > 0 and (self.newlines[0] == 0 or bool(np.any(np.diff(self.newlines) == 1)))
 
 
 def _scan(data: bytes) -> _Scan:
@@ -127,21 +138,15 @@ def quoting_is_regular(scan: _Scan) -> bool:
     return bool(np.all(np.where(even, opens_ok, closes_ok)))
 
 
-def record_spans(data: bytes, scan: _Scan | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start line, start byte, end byte) of every non-blank data record after the one-line header,
-    by quote parity (exact when `quoting_is_regular`). `data` ends with a line end."""
-    scan = scan or _scan(data)
-    if scan.records is None:
+def record_lines(scan: _Scan) -> np.ndarray:
+    """The line every non-blank data record after the one-line header starts on (see `_Scan.closing`)."""
+    closing = scan.closing
+    lines = closing[:-1] + 2  # the line after the previous record's last
+    if scan.blank_lines:
         newlines = scan.newlines
-        quotes_before = np.searchsorted(scan.quotes, newlines)  # quotes before each line end
-        closing = np.flatnonzero(quotes_before % 2 == 0)       # line ends outside quotes close a record
-        ends = newlines[closing]
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        start_lines = np.concatenate(([1], closing[:-1] + 2))  # the line after the previous record's end
-        keep = ends > starts                                   # blank lines are not records
-        keep[0] = False                                        # the header
-        scan.records = start_lines[keep], starts[keep], ends[keep]
-    return scan.records
+        blank = newlines[closing[1:]] == newlines[closing[:-1]] + 1
+        lines = lines[~blank]
+    return lines
 
 
 def _line_of(scan: _Scan, offset: int) -> int:
@@ -151,11 +156,10 @@ def _line_of(scan: _Scan, offset: int) -> int:
 def _one_line_records(scan: _Scan) -> bool:
     """Every record is exactly one line and no line is blank (quoting being regular, so that quotes
     pair up as the opening and closing quote of a field, or the halves of a doubled one)."""
-    newlines = scan.newlines
-    if len(newlines) and (newlines[0] == 0 or np.any(np.diff(newlines) == 1)):  # a blank line
+    if scan.blank_lines:
         return False
     opens, closes = scan.quotes[0::2], scan.quotes[1::2]
-    return bool(np.array_equal(np.searchsorted(newlines, opens), np.searchsorted(newlines, closes)))
+    return bool(np.array_equal(np.searchsorted(scan.newlines, opens), np.searchsorted(scan.newlines, closes)))
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
@@ -187,7 +191,7 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, s
               f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
               f"buffer_size={BUFFER_SIZE})")
     one_line = _one_line_records(scan)
-    lines = np.zeros(0, dtype=np.int64) if one_line else record_spans(data, scan)[0]
+    lines = np.zeros(0, dtype=np.int64) if one_line else record_lines(scan)
     try:
         # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
         _copy(con, query(source), target)

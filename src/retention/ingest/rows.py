@@ -87,7 +87,9 @@ def _extras(names: list[str], table: str, mapping: ColumnMapping, salt: str) -> 
         if _is_pii(n, pii):  # personal data never leaves ingest in clear: a salted hash still joins
             value = f"case when nullif(trim({value}), '') is not null then sha256({sql_text(salt)} || lower(trim({value}))) end"
         parts.append(f"{sql_text(n)}, {value}")
-    return f"cast(json_object({', '.join(parts)}) as varchar)"
+    # a row with no extra value gets NULL, not an object of NULLs: cheaper, and what the column means
+    present = " or ".join(f"{column(i)} is not null" for i, _ in extras)
+    return f"case when {present} then cast(json_object({', '.join(parts)}) as varchar) end"
 
 
 def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMapping, *,
