@@ -94,3 +94,45 @@ def test_corrupted_exports_never_crash_the_loader(orders: bytes, customers: byte
         assert quarantined == sum(m["rows_quarantined"] for m in report.loaded)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+NOTES = ["", "plain", "a, b", 'say "hi"', "two\nlines", "three\n\nlines", '"quoted"\nand more']
+
+
+@st.composite
+def valid_export(draw) -> tuple[bytes, dict[str, tuple[int, bool, str]]]:
+    """A well-formed export with multi-line notes and blank lines in random places, and for every
+    order id the line its record starts on (counted here, line by line), whether it loads, and its
+    text (with "\\n" line ends, as the quarantine keeps it)."""
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text, line, expected = "order_id,customer_id,ordered_at,amount,currency,status,note" + newline, 2, {}
+    for i in range(draw(st.integers(0, 25))):
+        for _ in range(draw(st.integers(0, 1)) * draw(st.integers(1, 2))):   # blank lines before it
+            text, line = text + newline, line + 1
+        amount = draw(st.sampled_from(["1", "2.50", "x"]))
+        out = io.StringIO()
+        csv.writer(out, lineterminator=newline).writerow(
+            [f"o{i}", "c1", "2024-03-01", amount, "USD", "completed", draw(st.sampled_from(NOTES))])
+        record = out.getvalue()
+        expected[f"o{i}"] = (line, amount != "x", record.replace("\r\n", "\n").removesuffix("\n"))
+        text, line = text + record, line + record.count("\n")
+    return text.encode(), expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(export=valid_export())
+def test_every_record_keeps_the_line_it_starts_on(export: tuple[bytes, dict[str, tuple[int, bool, str]]]):
+    data, expected = export
+    base = Path(tempfile.mkdtemp(prefix="ingest-lines-"))
+    try:
+        lake = Lake(base)
+        lake.write("2024-03-10/orders.csv", data)
+        report = lake.ingest()
+        assert not report.rejected, [str(e) for e in report.rejected]
+        loaded = dict(lake.query("select order_id, source_line from {orders}"))
+        quarantined = {raw.split(",", 1)[0]: (line, raw) for _, line, _, raw in lake.quarantine()}
+        assert loaded == {k: line for k, (line, ok, _) in expected.items() if ok}
+        assert quarantined == {k: (line, text) for k, (line, ok, text) in expected.items() if not ok}
+        assert lake.manifest("orders.csv")["parser"] == "duckdb"  # regular quoting: the fast reader
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
