@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -136,3 +137,43 @@ def test_every_record_keeps_the_line_it_starts_on(export: tuple[bytes, dict[str,
         assert lake.manifest("orders.csv")["parser"] == "duckdb"  # regular quoting: the fast reader
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+FRAGMENTS = ["plain", "", '6" screen', 'a"b', 'x"', '"q"', '"a,b"', 'a""b', ' "a"', '"a" ', '"a"b', '""', '"',
+             'say ""hi""', '"x""y"', '"two\nlines"']
+
+
+@st.composite
+def loosely_quoted_export(draw) -> bytes:
+    """Fields written as text, not by a CSV writer: quotes where RFC 4180 does and does not allow them."""
+    lines = ["order_id,customer_id,ordered_at,amount,currency,status,note,region"]
+    for i in range(draw(st.integers(1, 12))):
+        note, region = draw(st.sampled_from(FRAGMENTS)), draw(st.sampled_from(FRAGMENTS))
+        lines.append(f"o{i},c1,2024-03-01,{draw(st.sampled_from(['1', 'x']))},USD,completed,{note},{region}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _lake_contents(data: bytes, python_only: bool) -> tuple:
+    from retention.ingest import csvrows
+    base = Path(tempfile.mkdtemp(prefix="ingest-diff-"))
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            if python_only:
+                mp.setattr(csvrows, "_fast", lambda *args, **kwargs: None)
+            lake = Lake(base)
+            lake.write("2024-03-10/orders.csv", data)
+            report = lake.ingest()
+        if report.rejected:
+            return ("rejected", [str(e) for e in report.rejected])
+        m = lake.manifest("orders.csv")
+        return (lake.query("select order_id, source_line, extra_columns from {orders} order by all"),
+                lake.quarantine(), (m["rows_read"], m["rows_loaded"], m["rows_quarantined"]))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=loosely_quoted_export())
+def test_duckdb_reads_loose_quotes_as_the_python_reader_does(data: bytes):
+    """Whichever reader takes a file, the lake gets the same rows, lines, quarantine and counts."""
+    assert _lake_contents(data, python_only=False) == _lake_contents(data, python_only=True)

@@ -28,7 +28,7 @@ import pandas as pd
 from .decode import FileProblem
 from .lake import FIRST_RECORD_LINE, PARQUET
 
-NEWLINE, QUOTE, COMMA = 10, 34, 44
+NEWLINE, QUOTE, COMMA, SPACE, TAB = 10, 34, 44, 32, 9
 FIELD_SIZE_LIMIT = 1 << 24  # same as DuckDB's max_line_size below
 # DuckDB's default buffer: with a max_line_size this large it would otherwise pick a bigger buffer, which
 # reads ~15% slower (fewer buffers to share between threads); lines up to the limit still read whole
@@ -182,15 +182,29 @@ def _count(con: duckdb.DuckDBPyConnection, target: Path) -> int:
     return con.execute(f"select count(*) from read_parquet({sql_text(str(target))})").fetchall()[0][0]
 
 
+def _quotes_read_alike(scan: _Scan) -> bool:
+    """DuckDB's reader and Python's csv module read a quote inside an unquoted field (`6" screen`)
+    the same way, as text; where they part is white space next to a quote (DuckDB reads ` "a"` as
+    `a`, Python as ` "a"`). So a file with irregular quoting but no such white space may go to DuckDB,
+    on the condition `_fast` checks: every record one line."""
+    q, buf = scan.quotes, scan.buf
+    prev, nxt = buf[np.maximum(q - 1, 0)], buf[np.minimum(q + 1, len(buf) - 1)]
+    return not bool(np.any((prev == SPACE) | (prev == TAB) | (nxt == SPACE) | (nxt == TAB)))
+
+
 def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan,
-          query: Callable[[str], str], target: Path, lines_target: Path) -> Records | None:
+          query: Callable[[str], str], target: Path, lines_target: Path, regular: bool) -> Records | None:
+    """DuckDB's reader. With irregular quoting, parity says nothing about where records end, but as
+    many records as lines after the header (and no blank line) means every record is one line."""
     columns = "{" + ", ".join(f"'{column(i)}': 'VARCHAR'" for i in range(width)) + "}"
     rej, scan_t = "_csv_rejects", "_csv_scan"
     source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
               f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
               f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
               f"buffer_size={BUFFER_SIZE})")
-    one_line = _one_line_records(scan)
+    one_line = _one_line_records(scan) if regular else not scan.blank_lines
+    if not (regular or one_line):
+        return None
     lines = np.zeros(0, dtype=np.int64) if one_line else record_lines(scan)
     try:
         # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
@@ -304,11 +318,12 @@ def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width
     `terminated`: the file as delivered ended with a line end. When it did not and its last record
     is short, the file was cut off: FileProblem. So is a file that ends inside a quoted field."""
     scan = _scan(data)
-    if quoting_is_regular(scan):
-        if len(scan.quotes) % 2:
-            opened = int(scan.quotes[-1])
-            raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
-        records = _fast(con, path, data, width, scan, query, target, lines_target)
+    regular = quoting_is_regular(scan)
+    if regular and len(scan.quotes) % 2:
+        opened = int(scan.quotes[-1])
+        raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
+    if regular or _quotes_read_alike(scan):
+        records = _fast(con, path, data, width, scan, query, target, lines_target, regular)
         if records is not None:
             return records
     return _python(con, data, width, scan, terminated, query, target, lines_target)
