@@ -145,11 +145,15 @@ FRAGMENTS = ["plain", "", '6" screen', 'a"b', 'x"', '"q"', '"a,b"', 'a""b', ' "a
 
 @st.composite
 def loosely_quoted_export(draw) -> bytes:
-    """Fields written as text, not by a CSV writer: quotes where RFC 4180 does and does not allow them."""
+    """Fields written as text, not by a CSV writer: quotes where RFC 4180 does and does not allow them,
+    and now and then a field too many or too few."""
     lines = ["order_id,customer_id,ordered_at,amount,currency,status,note,region"]
+    pool = draw(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4, unique=True))  # a few shapes a file
     for i in range(draw(st.integers(1, 12))):
-        note, region = draw(st.sampled_from(FRAGMENTS)), draw(st.sampled_from(FRAGMENTS))
-        lines.append(f"o{i},c1,2024-03-01,{draw(st.sampled_from(['1', 'x']))},USD,completed,{note},{region}")
+        note, region = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+        fields = f"o{i},c1,2024-03-01,{draw(st.sampled_from(['1', 'x']))},USD,completed,{note},{region}"
+        width = draw(st.sampled_from(["", "", "", "extra", "drop"]))   # a field too many or too few
+        lines.append(fields + ",x" if width == "extra" else fields.rsplit(",", 1)[0] if width == "drop" else fields)
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -184,15 +184,26 @@ def _count(con: duckdb.DuckDBPyConnection, target: Path) -> int:
 
 def _quotes_read_alike(scan: _Scan) -> bool:
     """DuckDB's reader and Python's csv module read a quote inside an unquoted field (`6" screen`)
-    the same way, as text; where they part is white space next to a quote (DuckDB reads ` "a"` as
-    `a`, Python as ` "a"`). So a file with irregular quoting but no such white space may go to DuckDB,
-    on the condition `_fast` checks: every record one line."""
-    q, buf = scan.quotes, scan.buf
-    prev, nxt = buf[np.maximum(q - 1, 0)], buf[np.minimum(q + 1, len(buf) - 1)]
-    return not bool(np.any((prev == SPACE) | (prev == TAB) | (nxt == SPACE) | (nxt == TAB)))
+    the same way, as text. They part where only white space stands between a quote and the field's
+    edge: DuckDB reads ` "a"` and `"a" ` as `a`, Python as ` "a"` and as an error. So a file with
+    irregular quoting but none of that may go to DuckDB, on the condition `_fast` checks: every
+    record one line."""
+    q, buf, size = scan.quotes, scan.buf, len(scan.buf)
+    prev, nxt = buf[np.maximum(q - 1, 0)], buf[np.minimum(q + 1, size - 1)]
+    for at in q[(prev == SPACE) | (prev == TAB)].tolist():   # white space back to the field's start?
+        while at > 0 and buf[at - 1] in (SPACE, TAB):
+            at -= 1
+        if at == 0 or buf[at - 1] in (COMMA, NEWLINE):
+            return False
+    for at in q[(nxt == SPACE) | (nxt == TAB)].tolist():     # white space on to the field's end?
+        while at + 1 < size and buf[at + 1] in (SPACE, TAB):
+            at += 1
+        if at + 1 == size or buf[at + 1] in (COMMA, NEWLINE):
+            return False
+    return True
 
 
-def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan,
+def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan, terminated: bool,
           query: Callable[[str], str], target: Path, lines_target: Path, regular: bool) -> Records | None:
     """DuckDB's reader. With irregular quoting, parity says nothing about where records end, but as
     many records as lines after the header (and no blank line) means every record is one line."""
@@ -209,17 +220,53 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, s
     try:
         # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
         _copy(con, query(source), target)
-        rejected = con.execute(f"select count(*) from {rej}").fetchall()[0][0]
+        rejected = con.execute(f"select line, list(distinct error_type), any_value(csv_line) from {rej} "
+                               "group by line order by line").fetchall()
     except duckdb.Error:  # e.g. a lone "\r": DuckDB's state machine gives up; Python's reader does not
-        rejected = -1
+        rejected = None
     finally:
         con.execute(f"drop table if exists {rej}; drop table if exists {scan_t}")
-    expected = len(scan.newlines) - 1 if one_line else len(lines)
-    if rejected or _count(con, target) != expected:
+    records = len(scan.newlines) - 1 if one_line else len(lines)
+    # records DuckDB set aside are quarantined as Python's reader would, when they are simple enough
+    # to be sure of: one-line records in a file of one-line records, with the wrong number of fields
+    rejects = [] if rejected == [] else \
+        _wrong_widths(rejected, data, scan, width) if rejected and one_line and terminated else None
+    if rejects is None or _count(con, target) != records - len(rejects):
         target.unlink(missing_ok=True)
         return None
+    if rejects:  # the records after a rejected one are no longer on their position + 2
+        kept = np.ones(records, dtype=bool)
+        kept[np.asarray([r.line for r in rejects]) - FIRST_RECORD_LINE] = False
+        lines = np.arange(FIRST_RECORD_LINE, records + FIRST_RECORD_LINE)[kept]
     write_lines(con, lines, lines_target)
-    return Records(expected, [], "duckdb", data, scan, one_line)
+    return Records(records, rejects, "duckdb", data, scan, one_line)
+
+
+WIDTH_ERRORS = {"TOO MANY COLUMNS", "MISSING COLUMNS"}
+
+
+def _wrong_widths(rejected: list[tuple], data: bytes, scan: _Scan, width: int) -> list[Reject] | None:
+    """DuckDB's rejected records (line, error types, text) as quarantined records, or None unless each
+    is a whole line of the file with the wrong number of fields, as Python's csv module counts them."""
+    out = []
+    for line, kinds, text in rejected:
+        if not set(kinds) <= WIDTH_ERRORS or not FIRST_RECORD_LINE <= line <= len(scan.newlines):
+            return None
+        raw = data[int(scan.newlines[line - 2]) + 1:int(scan.newlines[line - 1])].decode("utf-8")
+        if raw != text:
+            return None
+        try:
+            found = len(next(csv.reader([raw], strict=True)))
+        except csv.Error:
+            return None
+        if found == width:
+            return None
+        out.append(Reject(line, raw, _wrong_width(width, found)))
+    return out
+
+
+def _wrong_width(width: int, found: int) -> str:
+    return f"wrong number of fields: expected {width}, found {found}"
 
 
 class _Lines:
@@ -289,7 +336,7 @@ def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan
                     raise FileProblem(f"truncated last line: line {first_line} has {len(fields)} of {width} "
                                       "fields and no line end")
                 rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"),
-                                      f"wrong number of fields: expected {width}, found {len(fields)}"))
+                                      _wrong_width(width, len(fields))))
             else:
                 for values, value in zip(columns, fields):
                     values.append(value if value != "" else None)
@@ -323,7 +370,7 @@ def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width
         opened = int(scan.quotes[-1])
         raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {_line_of(scan, opened)}")
     if regular or _quotes_read_alike(scan):
-        records = _fast(con, path, data, width, scan, query, target, lines_target, regular)
+        records = _fast(con, path, data, width, scan, terminated, query, target, lines_target, regular)
         if records is not None:
             return records
     return _python(con, data, width, scan, terminated, query, target, lines_target)
