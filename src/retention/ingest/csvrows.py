@@ -7,9 +7,10 @@ in file order without their lines; where a record's line is not its position + 2
 multi-line records or blank lines) it goes to a side file instead (see lake.py). Lines come from
 the quote parity at every line end. Parity is exact when every quote in the file sits where RFC 4180
 allows one (opening a field, closing it, or doubled inside a quoted field); `quoting_is_regular`
-checks that on the quote positions alone, so it costs next to nothing on ordinary files. A file
-with irregular quoting, or one DuckDB does not read whole, goes through Python's csv module instead:
-slower, but it keeps every record and says exactly which lines were wrong.
+checks that on the quote positions alone, so it costs next to nothing on ordinary files. Irregular
+quoting that both readers read alike (`_quotes_read_alike`), and records with the wrong number of
+fields, stay with DuckDB while every record is one line. Any other file goes through Python's csv
+module: slower, but it keeps every record and says exactly which lines were wrong.
 
 Columns are named by position (`c0`, `c1`, …) whatever the export's header says, so no header —
 `_line`, `v_amount`, two spellings DuckDB thinks are one name — can collide with the loader's own.
