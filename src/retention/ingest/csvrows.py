@@ -50,7 +50,7 @@ class Records:
     parser: str           # "duckdb" or "python"
     _data: bytes = b""
     _scan: _Scan | None = None
-    _one_line_records: bool = False
+    _one_line: bool = False  # every record one line
     _spans: dict[int, tuple[int, int]] | None = None  # start line -> (start byte, end byte)
 
     def raw_text(self, lines: list[int]) -> dict[int, str]:
@@ -62,7 +62,7 @@ class Records:
             wanted = np.asarray(sorted(set(lines)), dtype=np.int64)
             newlines = scan.newlines
             starts = newlines[wanted - 2] + 1  # line L starts after the (L-1)-th line end
-            if self._one_line_records:
+            if self._one_line:
                 ends = newlines[wanted - 1]
             else:  # a record ends at the first line end outside quotes from its own first line on
                 ends = newlines[scan.closing[np.searchsorted(scan.closing, wanted - 1)]]
