@@ -283,6 +283,20 @@ def test_row_problem_goes_to_quarantine(lake, row, reason):
     assert_accounted(lake, "orders.csv", 3, 2, 1)
 
 
+@pytest.mark.parametrize("reader", ["duckdb", "python"])
+def test_empty_fields_past_the_last_column_are_not_data(lake, monkeypatch, reader):
+    """A trailing delimiter (`…,completed,`) does not make a row too wide; a value past the last column does."""
+    from retention.ingest import csvrows
+    if reader == "python":
+        monkeypatch.setattr(csvrows, "_fast", lambda *args, **kwargs: None)
+    lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD},\no2,c1,2024-03-02,1,USD,pending,,\n"
+               "o3,c1,2024-03-02,1,USD,pending,,x\no4,c1,2024-03-02,1,USD,pending\n")
+    ok(lake.ingest())
+    assert lake.query("select order_id, source_line from {orders} order by 1") == [("o1", 2), ("o2", 3), ("o4", 5)]
+    assert [r[1:3] for r in lake.quarantine()] == [(4, "wrong number of fields: expected 6, found 8")]
+    assert lake.manifest("orders.csv")["parser"] == reader
+
+
 def test_timestamp_just_inside_the_future_limit_loads(lake):
     lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\no1,c1,2024-03-11 23:59:59,1,USD,completed\n"
                "o2,c1,2024-03-11T23:30:00-01:00,1,USD,completed\n")

@@ -257,13 +257,21 @@ def _wrong_widths(rejected: list[tuple], data: bytes, scan: _Scan, width: int) -
         if raw != text:
             return None
         try:
-            found = len(next(csv.reader([raw], strict=True)))
+            found = len(past_the_header_trimmed(next(csv.reader([raw], strict=True)), width))
         except csv.Error:
             return None
         if found == width:
             return None
         out.append(Reject(line, raw, _wrong_width(width, found)))
     return out
+
+
+def past_the_header_trimmed(fields: list[str], width: int) -> list[str]:
+    """Without the empty fields past the header's last column (`…,completed,,`): a trailing
+    delimiter is not data. DuckDB's reader drops them too, so both readers agree on such rows."""
+    while len(fields) > width and fields[-1] == "":
+        fields.pop()
+    return fields
 
 
 def _wrong_width(width: int, found: int) -> str:
@@ -332,6 +340,7 @@ def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan
         start, end = raw(first_line, last_line)
         if fields:
             rows_read += 1
+            fields = past_the_header_trimmed(fields, width)
             if len(fields) != width:
                 if not terminated and lines.exhausted:
                     raise FileProblem(f"truncated last line: line {first_line} has {len(fields)} of {width} "
