@@ -23,10 +23,10 @@ from . import __version__, faults
 from .config import Settings
 from .ingest import lake
 from .ingest.load import IngestReport, connect, ingest
-from .ingest.rows import sql_text
 from .lock import writer_lock
 from .quality.audit import CheckResult, audit
 from .quality.checks import checks_for
+from .sql import sql_text
 from .warehouse.build import build, build_database
 from .warehouse.publish import publish, read_marker
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from ..sql import sql_text
 from .decode import FileProblem
 from .lake import FIRST_RECORD_LINE, PARQUET
 
@@ -48,8 +50,8 @@ class Records:
     rows_read: int        # records, blank lines excluded
     rejects: list[Reject]  # records that could not be split into the header's fields
     parser: str           # "duckdb" or "python"
-    _data: bytes = b""
-    _scan: _Scan | None = None
+    _data: bytes
+    _scan: _Scan
     _one_line: bool = False  # every record one line
     _spans: dict[int, tuple[int, int]] | None = None  # start line -> (start byte, end byte)
 
@@ -58,7 +60,7 @@ class Records:
         if not lines:
             return {}
         if self._spans is None:
-            scan = self._scan or _scan(self._data)
+            scan = self._scan
             wanted = np.asarray(sorted(set(lines)), dtype=np.int64)
             newlines = scan.newlines
             starts = newlines[wanted - 2] + 1  # line L starts after the (L-1)-th line end
@@ -96,27 +98,16 @@ class _Scan:
             newlines.append(np.flatnonzero(hit) + at)
         self.quotes = np.concatenate(quotes)
         self.newlines = np.concatenate(newlines)
-        self._closing: np.ndarray | None = None
 
-    @property
+    @cached_property
     def closing(self) -> np.ndarray:
         """Which line ends (indexes into `newlines`) are outside quotes, so close a record (the first,
         the header; any may close a blank line) — by quote parity, exact when `quoting_is_regular`."""
-        if self._closing is None:
-            self._closing = np.flatnonzero(np.searchsorted(self.quotes, self.newlines) % 2 == 0)
-        return self._closing
+        return np.flatnonzero(np.searchsorted(self.quotes, self.newlines) % 2 == 0)
 
-    @property
+    @cached_property
     def blank_lines(self) -> bool:
         return len(self.newlines) > 0 and (self.newlines[0] == 0 or bool(np.any(np.diff(self.newlines) == 1)))
-
-
-def _scan(data: bytes) -> _Scan:
-    return _Scan(data)
-
-
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def quoting_is_regular(scan: _Scan) -> bool:
@@ -374,7 +365,7 @@ def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width
 
     `terminated`: the file as delivered ended with a line end. When it did not and its last record
     is short, the file was cut off: FileProblem. So is a file that ends inside a quoted field."""
-    scan = _scan(data)
+    scan = _Scan(data)
     regular = quoting_is_regular(scan)
     if regular and len(scan.quotes) % 2:
         opened = int(scan.quotes[-1])

@@ -30,10 +30,17 @@ import duckdb
 
 from ..durable import fsync
 from ..faults import failpoint
+from ..sql import sql_text
 
 RECORD_TABLES = ("customers", "orders")
+
+
+def lines_file(table: str) -> str:
+    return f"{table}_lines.parquet"
+
+
 TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet",
-               "customers_lines.parquet", "orders_lines.parquet")
+               *(lines_file(t) for t in RECORD_TABLES))
 
 # Parquet v2 data pages: written about twice as fast as v1, and smaller; DuckDB, Arrow and Spark read them.
 PARQUET = "format parquet, parquet_version 'v2'"
@@ -95,9 +102,6 @@ def glob(lake: Path, name: str) -> str:
     return str(batches_dir(lake) / "*" / name)
 
 
-def lines_file(table: str) -> str:
-    return f"{table}_lines.parquet"
-
 
 def record_lines_sql(records: str, lines: str) -> str:
     """The records of the Parquet files `records` (a read_parquet path or list, SQL) with the line
@@ -112,16 +116,12 @@ def record_lines_sql(records: str, lines: str) -> str:
             on l.load = r.load and l.record = r.file_row_number"""
 
 
-def _quoted_glob(lake: Path, name: str) -> str:
-    return "'" + glob(lake, name).replace("'", "''") + "'"
-
-
 def table_sql(lake: Path, table: str) -> str:
     """What the lake holds now of `table`: for customers and orders, the rows that load."""
-    files = _quoted_glob(lake, f"{table}.parquet")
+    files = sql_text(glob(lake, f"{table}.parquet"))
     if table not in RECORD_TABLES:
         return f"select * from read_parquet({files}, union_by_name = true)"
-    lines = _quoted_glob(lake, lines_file(table))
+    lines = sql_text(glob(lake, lines_file(table)))
     return f"select * exclude (problem) from ({record_lines_sql(files, lines)}) where problem is null"
 
 

@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..config import Settings
+from ..sql import ident, sql_text
 from . import lake
 from .csvrows import write_lines, write_records
 from .decode import FileProblem, decode_export
 from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
 from .mapping import ColumnMapping, mapping_for
-from .rows import ident, sql_text, validated_sql
+from .rows import validated_sql
 
 # Bump when a change to decoding or validation should reload batches already in the lake.
 INGEST_RULES_VERSION = "3"  # 3: lines of one-line records follow from the position (lake.py)

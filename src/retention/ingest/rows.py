@@ -7,17 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..sql import sql_text
 from .csvrows import column
 from .mapping import REQUIRED, STATUSES, TIMESTAMPS, ColumnMapping
-
-
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 PLAIN_WORD = re.compile(r"[a-z0-9_-]+")  # ASCII: DuckDB's lower() and trim() leave it as it is
 NAIVE_FORMATS = "['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%f']"

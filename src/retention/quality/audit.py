@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import faults
 from ..config import Settings
-from ..ingest.rows import sql_text
+from ..sql import sql_text
 from .checks import JUDGED, Check, checks_for
 
 log = logging.getLogger(__name__)

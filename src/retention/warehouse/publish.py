@@ -20,7 +20,7 @@ from .. import faults
 from ..config import Settings
 from ..durable import fsync
 from ..ingest.load import connect
-from ..ingest.rows import ident, sql_text
+from ..sql import ident, sql_text
 
 STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMAS = ("marts",)
