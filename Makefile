@@ -45,6 +45,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check src dags tests benchmarks
+	$(BIN)/ruff format --check src dags tests benchmarks
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest_vs_read_csv.py

@@ -16,6 +16,7 @@ Prints the wall-clock times (medians of --repeat runs, alternating), the CPU sec
 ingest's ratio to each reference. On a small machine every side keeps every core busy, so the CPU
 ratio says what the wall-clock ratio can reach there.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -111,9 +112,15 @@ def time_ingest(path: Path, work: Path, threads: int, profile: bool) -> tuple[fl
     target = landing / "2024-01-01" / "orders.csv"
     target.unlink(missing_ok=True)
     os.link(path, target)
-    settings = load_settings({"RETENTION_LANDING_DIR": str(landing), "RETENTION_STATE_DIR": str(work / "state"),
-                              "RETENTION_WAREHOUSE": str(work / "w.duckdb"), "RETENTION_THREADS": str(threads),
-                              "RETENTION_MEMORY_LIMIT": "8GB"})
+    settings = load_settings(
+        {
+            "RETENTION_LANDING_DIR": str(landing),
+            "RETENTION_STATE_DIR": str(work / "state"),
+            "RETENTION_WAREHOUSE": str(work / "w.duckdb"),
+            "RETENTION_THREADS": str(threads),
+            "RETENTION_MEMORY_LIMIT": "8GB",
+        }
+    )
     prof = cProfile.Profile() if profile else None
     cpu, started = _cpu(), time.perf_counter()
     if prof:
@@ -124,8 +131,10 @@ def time_ingest(path: Path, work: Path, threads: int, profile: bool) -> tuple[fl
     elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
     assert not report.rejected, report.rejected
     m = [r for r in report.loaded if r["present"]][0]
-    print(f"ingest:   {m['rows_read']} rows read, {m['rows_loaded']} loaded, {m['rows_quarantined']} quarantined "
-          f"(parser {m['parser']}) in {elapsed:.2f}s (cpu {cpu:.2f}s)")
+    print(
+        f"ingest:   {m['rows_read']} rows read, {m['rows_loaded']} loaded, {m['rows_quarantined']} quarantined "
+        f"(parser {m['parser']}) in {elapsed:.2f}s (cpu {cpu:.2f}s)"
+    )
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     return elapsed, cpu
@@ -150,8 +159,11 @@ def compare(path: Path, work: Path, args: argparse.Namespace, label: str) -> Non
     cpu = {name: statistics.median(c for _, c in r) for name, r in runs.items()}
     print(f"medians of {args.repeat} runs, {args.rows} rows, {label}, {args.threads} threads:")
     for name in timed:
-        ratio = "" if name == "ingest" else \
-            f"   ingest / this: {wall['ingest'] / wall[name]:.2f}x (cpu {cpu['ingest'] / cpu[name]:.2f}x)"
+        ratio = (
+            ""
+            if name == "ingest"
+            else f"   ingest / this: {wall['ingest'] / wall[name]:.2f}x (cpu {cpu['ingest'] / cpu[name]:.2f}x)"
+        )
         print(f"  {name:42s} {wall[name]:6.2f}s  cpu {cpu[name]:6.2f}s{ratio}")
     ratio = wall["ingest"] / wall[REFERENCE]
     print(f"target: ingest within 2x of {REFERENCE}: {ratio:.2f}x -> {'met' if ratio <= 2 else 'NOT met'}")

@@ -6,6 +6,7 @@ build the retention marts with dbt, audit them (dbt tests + great-expectations),
 publish `$RETENTION_WAREHOUSE` in one atomic swap. The logic lives in the `retention` package
 (`retention.orchestration`); `retention run` does the same from the command line.
 """
+
 from datetime import timedelta
 
 import pendulum

@@ -1,4 +1,5 @@
 """Shared fixtures: a scratch warehouse per test, the CLI run for real, CSV writers."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,7 @@ CUSTOMER_COLUMNS = ["customer_id", "created_at", "channel", "region"]
 ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"]
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict | list], encoding: str = "utf-8",
-              newline: str = "\n") -> Path:
+def write_csv(path: Path, columns: list[str], rows: list[dict | list], encoding: str = "utf-8", newline: str = "\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding=encoding) as f:
         w = csv.writer(f, lineterminator=newline)
@@ -55,13 +55,18 @@ class Warehouse:
         self.landing.mkdir(parents=True, exist_ok=True)
         self.path = base / "warehouse" / "retention.duckdb"
         self.state = base / "warehouse" / "state"
-        self.env = dict(os.environ, RETENTION_LANDING_DIR=str(self.landing), RETENTION_WAREHOUSE=str(self.path),
-                        RETENTION_STATE_DIR=str(self.state), RETENTION_TIMEZONE="UTC", RETENTION_MEMORY_LIMIT="2GB")
+        self.env = dict(
+            os.environ,
+            RETENTION_LANDING_DIR=str(self.landing),
+            RETENTION_WAREHOUSE=str(self.path),
+            RETENTION_STATE_DIR=str(self.state),
+            RETENTION_TIMEZONE="UTC",
+            RETENTION_MEMORY_LIMIT="2GB",
+        )
         self.env.pop("RETENTION_COLUMN_MAPPING", None)
 
     def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(RETENTION), *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT)
+        done = subprocess.run([str(RETENTION), *args], env=self.env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         if check and done.returncode != 0:
             raise AssertionError(f"retention {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
         return done
@@ -84,8 +89,9 @@ class Warehouse:
 
     def lake(self, sql: str) -> list[tuple]:
         """Query the raw lake: {customers}, {orders}, {quarantine}, {manifest} name its Parquet globs."""
-        globs = {t: f"({lake_tables.table_sql(self.state / 'lake', t)})"
-                 for t in ("customers", "orders", "quarantine", "manifest")}
+        globs = {
+            t: f"({lake_tables.table_sql(self.state / 'lake', t)})" for t in ("customers", "orders", "quarantine", "manifest")
+        }
         con = duckdb.connect()
         try:
             return con.execute(sql.format(**globs)).fetchall()
@@ -143,7 +149,12 @@ def demo_published(tmp_path_factory, demo_landing) -> Warehouse:
 
 def airflow_env(base: Path, extra: dict[str, str]) -> dict[str, str]:
     """A stock Airflow pointed at this project (contract §3): fresh SQLite home, the repo's dags/."""
-    env = dict(os.environ, AIRFLOW_HOME=str(base / "airflow_home"), AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-               AIRFLOW__CORE__LOAD_EXAMPLES="False", **extra)
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(base / "airflow_home"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        **extra,
+    )
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     return env

@@ -3,6 +3,7 @@
 It shares no code with the package: it reads the landing folder's CSVs with the csv module, keeps
 the latest version of every order (latest batch date, then last line), and counts by hand.
 """
+
 from __future__ import annotations
 
 import csv
@@ -77,11 +78,20 @@ def period_retention(events: list[tuple[str, dt.date, float]]) -> list[dict]:
             new = sum(1 for c in now if first[c] == p)
             kept = len(previous & now)
             s = len(previous)
-            rows.append({"period_grain": grain, "period_start": p, "customers_start": s, "customers_end": len(now),
-                         "new_customers": new, "retained_customers": kept,
-                         "reactivated_customers": len(now) - new - kept, "churned_customers": s - kept,
-                         "retention_rate": (len(now) - new) / s if s else None,
-                         "strict_retention_rate": kept / s if s else None})
+            rows.append(
+                {
+                    "period_grain": grain,
+                    "period_start": p,
+                    "customers_start": s,
+                    "customers_end": len(now),
+                    "new_customers": new,
+                    "retained_customers": kept,
+                    "reactivated_customers": len(now) - new - kept,
+                    "churned_customers": s - kept,
+                    "retention_rate": (len(now) - new) / s if s else None,
+                    "strict_retention_rate": kept / s if s else None,
+                }
+            )
             previous, p = now, next_period(p, grain)
     return rows
 
@@ -101,9 +111,16 @@ def cohort_retention(events: list[tuple[str, dt.date, float]]) -> list[dict]:
         offsets = [{months_between(start, m) for m in months[c]} for c in members]
         for k in range(months_between(start, latest) + 1):
             active = sum(1 for o in offsets if k in o)
-            rows.append({"cohort_grain": "month", "cohort_start": start, "period_number": k,
-                         "cohort_size": len(members), "active_customers": active,
-                         "retention_rate": active / len(members),
-                         "unbounded_active_customers": sum(1 for o in offsets if max(o) >= k),
-                         "revenue": round(revenue[(start, k)], 2)})
+            rows.append(
+                {
+                    "cohort_grain": "month",
+                    "cohort_start": start,
+                    "period_number": k,
+                    "cohort_size": len(members),
+                    "active_customers": active,
+                    "retention_rate": active / len(members),
+                    "unbounded_active_customers": sum(1 for o in offsets if max(o) >= k),
+                    "revenue": round(revenue[(start, k)], 2),
+                }
+            )
     return rows

@@ -1,4 +1,5 @@
 """`retention` — the command line (contract §3). The DAG calls the same functions."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .config import ConfigError, load_settings
+from .config import load_settings
+from .errors import RetentionError, RunFailed
 
 
 def _date(text: str) -> dt.date:
@@ -26,10 +28,12 @@ def cmd_run(args) -> int:
     started = time.monotonic()
     summary = run(settings, args.through)
     plan = summary.plan
-    print(f"run {plan.run_id}: batches loaded {len(plan.loaded_batches)} "
-          f"({', '.join(plan.loaded_batches[:5])}{' …' if len(plan.loaded_batches) > 5 else ''}), "
-          f"unchanged {plan.unchanged_batches}; rows read {plan.rows.get('rows_read', 0)}, "
-          f"loaded {plan.rows.get('rows_loaded', 0)}, quarantined {plan.rows.get('rows_quarantined', 0)}")
+    print(
+        f"run {plan.run_id}: batches loaded {len(plan.loaded_batches)} "
+        f"({', '.join(plan.loaded_batches[:5])}{' …' if len(plan.loaded_batches) > 5 else ''}), "
+        f"unchanged {plan.unchanged_batches}; rows read {plan.rows.get('rows_read', 0)}, "
+        f"loaded {plan.rows.get('rows_loaded', 0)}, quarantined {plan.rows.get('rows_quarantined', 0)}"
+    )
     if plan.up_to_date:
         print(f"nothing new: {settings.warehouse} is already up to date and was left as it was")
     else:
@@ -87,20 +91,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .lock import WriterBusy
-    from .pipeline import RunFailed
-    from .quality.audit import AuditFailed
-    from .warehouse.build import BuildFailed
-
     try:
         return args.func(args)
-    except WriterBusy as e:
+    except RetentionError as e:  # the user can act on it: one line, no traceback (errors.py)
         print(f"retention: {e}", file=sys.stderr)
-        return 75  # EX_TEMPFAIL: nothing wrong, try later
-    except (RunFailed, AuditFailed, BuildFailed, ConfigError, FileNotFoundError) as e:
-        print(f"retention: {e}", file=sys.stderr)
-        print("retention: nothing was published; readers still see the previous marts", file=sys.stderr)
-        return 1
+        if isinstance(e, RunFailed):
+            print("retention: nothing was published; readers still see the previous marts", file=sys.stderr)
+        return e.exit_code
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 Relative paths are taken from the repository root (contract §2), so the CLI, the DAG and the tests
 resolve the same files whatever their working directory.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
 
 
 def project_root() -> Path:
@@ -20,10 +23,6 @@ def project_root() -> Path:
         if (parent / "pyproject.toml").exists() and (parent / "dbt_project").is_dir():
             return parent
     return Path.cwd().resolve()
-
-
-class ConfigError(ValueError):
-    """A setting has a value the warehouse cannot work with."""
 
 
 def _path(value: str, root: Path) -> Path:
@@ -66,7 +65,7 @@ class Settings:
     volume_fail_ratio: float
     pii_salt: str
     future_tolerance_days: int = 1
-    freshness_severity: str = "warn"   # RETENTION_FRESHNESS_SEVERITY: warn | fail
+    freshness_severity: str = "warn"  # RETENTION_FRESHNESS_SEVERITY: warn | fail
 
     # Everything below lives in the state folder, so two warehouses never share a file.
     @property

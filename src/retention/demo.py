@@ -42,8 +42,18 @@ INITIAL_STATUS_WEIGHTS = (0.88, 0.05, 0.04, 0.03)  # same order as STATUSES
 
 # Relative sign-up / order volume by calendar month: holiday peak, summer dip.
 SEASONALITY = {
-    1: 1.00, 2: 0.92, 3: 1.00, 4: 0.98, 5: 0.92, 6: 0.78,
-    7: 0.72, 8: 0.76, 9: 0.98, 10: 1.08, 11: 1.45, 12: 1.65,
+    1: 1.00,
+    2: 0.92,
+    3: 1.00,
+    4: 0.98,
+    5: 0.92,
+    6: 0.78,
+    7: 0.72,
+    8: 0.76,
+    9: 0.98,
+    10: 1.08,
+    11: 1.45,
+    12: 1.65,
 }
 MONTHLY_GROWTH = 1.035
 FIRST_ORDER_RATE = 0.85
@@ -54,16 +64,84 @@ LATE_REFUND_RATE = 0.03
 REGION_UPDATE_RATE = 0.05
 
 FIRST_NAMES = (
-    "Anna", "James", "Maria", "John", "Sofia", "Michael", "Emma", "David", "Olivia", "Daniel",
-    "Ava", "Liam", "Mia", "Noah", "Isabella", "Lucas", "Chloe", "Ethan", "Grace", "Mateo",
-    "Zoë", "José", "Amélie", "Björn", "Priya", "Wei", "Fatima", "Kenji", "Aisha", "Lars",
-    "Hannah", "Omar", "Elena", "Ivan", "Nora", "Samuel", "Leah", "Diego", "Ruth", "Felix",
+    "Anna",
+    "James",
+    "Maria",
+    "John",
+    "Sofia",
+    "Michael",
+    "Emma",
+    "David",
+    "Olivia",
+    "Daniel",
+    "Ava",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Isabella",
+    "Lucas",
+    "Chloe",
+    "Ethan",
+    "Grace",
+    "Mateo",
+    "Zoë",
+    "José",
+    "Amélie",
+    "Björn",
+    "Priya",
+    "Wei",
+    "Fatima",
+    "Kenji",
+    "Aisha",
+    "Lars",
+    "Hannah",
+    "Omar",
+    "Elena",
+    "Ivan",
+    "Nora",
+    "Samuel",
+    "Leah",
+    "Diego",
+    "Ruth",
+    "Felix",
 )
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Martinez",
-    "Lopez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee",
-    "Müller", "García", "O'Brien", "Nguyen", "Kim", "Patel", "Schmidt", "Rossi", "Novak",
-    "Dubois", "Kowalski", "Svensson", "Tanaka", "Haddad", "Okafor", "Silva", "Cohen", "Walker",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Müller",
+    "García",
+    "O'Brien",
+    "Nguyen",
+    "Kim",
+    "Patel",
+    "Schmidt",
+    "Rossi",
+    "Novak",
+    "Dubois",
+    "Kowalski",
+    "Svensson",
+    "Tanaka",
+    "Haddad",
+    "Okafor",
+    "Silva",
+    "Cohen",
+    "Walker",
 )
 NICKNAMES = ("Bob", "Liz", "Sunny", "Max", "Kiki", "Doc", "Red", "Sam")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
@@ -83,8 +161,7 @@ class Customer:
     name: str
 
     def row(self) -> list[str]:
-        return [self.customer_id, _fmt_ts(self.created_at), self.channel, self.region,
-                self.email, self.phone, self.name]
+        return [self.customer_id, _fmt_ts(self.created_at), self.channel, self.region, self.email, self.phone, self.name]
 
 
 @dataclass(frozen=True)
@@ -97,8 +174,7 @@ class Order:
 
     def row(self) -> list[str]:
         amount = f"{self.amount_cents // 100}.{self.amount_cents % 100:02d}"
-        return [self.order_id, self.customer_id, _fmt_ts(self.ordered_at), amount,
-                CURRENCY, self.status]
+        return [self.order_id, self.customer_id, _fmt_ts(self.ordered_at), amount, CURRENCY, self.status]
 
 
 @dataclass(frozen=True)
@@ -168,9 +244,7 @@ def write_demo_landing(
 # --- customers ---------------------------------------------------------------
 
 
-def _make_customers(
-    rng: random.Random, cal: _Calendar, count: int
-) -> tuple[list[Customer], list[_Profile]]:
+def _make_customers(rng: random.Random, cal: _Calendar, count: int) -> tuple[list[Customer], list[_Profile]]:
     if cal.months == 0:
         return [], []
     weights = [SEASONALITY[cal.calendar_month(m)] * MONTHLY_GROWTH**m for m in range(cal.months)]
@@ -182,20 +256,24 @@ def _make_customers(
     profiles: list[_Profile] = []
     for i, created_at in enumerate(created, start=1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        people.append(Customer(
-            customer_id=f"C{i:06d}",
-            created_at=created_at,
-            channel=rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0],
-            region=rng.choices(REGIONS, weights=REGION_WEIGHTS)[0],
-            email=_unique_email(rng, first, last, taken_emails),
-            phone=f"+1-{rng.choice(AREA_CODES)}-555-{rng.randrange(10000):04d}",
-            name=_display_name(rng, first, last),
-        ))
-        profiles.append(_Profile(
-            monthly_rate=rng.lognormvariate(math.log(0.55), 0.7),
-            decay_months=rng.uniform(2.0, 24.0),
-            basket=rng.lognormvariate(math.log(45.0), 0.5),
-        ))
+        people.append(
+            Customer(
+                customer_id=f"C{i:06d}",
+                created_at=created_at,
+                channel=rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0],
+                region=rng.choices(REGIONS, weights=REGION_WEIGHTS)[0],
+                email=_unique_email(rng, first, last, taken_emails),
+                phone=f"+1-{rng.choice(AREA_CODES)}-555-{rng.randrange(10000):04d}",
+                name=_display_name(rng, first, last),
+            )
+        )
+        profiles.append(
+            _Profile(
+                monthly_rate=rng.lognormvariate(math.log(0.55), 0.7),
+                decay_months=rng.uniform(2.0, 24.0),
+                basket=rng.lognormvariate(math.log(45.0), 0.5),
+            )
+        )
     return people, profiles
 
 
@@ -239,9 +317,7 @@ def _customer_events(rng: random.Random, cal: _Calendar, people: list[Customer])
 # --- orders ------------------------------------------------------------------
 
 
-def _make_orders(
-    rng: random.Random, cal: _Calendar, people: list[Customer], profiles: list[_Profile]
-) -> list[Order]:
+def _make_orders(rng: random.Random, cal: _Calendar, people: list[Customer], profiles: list[_Profile]) -> list[Order]:
     placed: list[tuple[datetime, str, int]] = []
     for person, profile in zip(people, profiles):
         for ordered_at in _order_times(rng, cal, person.created_at, profile):
@@ -256,9 +332,7 @@ def _make_orders(
     ]
 
 
-def _order_times(
-    rng: random.Random, cal: _Calendar, created_at: datetime, profile: _Profile
-) -> list[datetime]:
+def _order_times(rng: random.Random, cal: _Calendar, created_at: datetime, profile: _Profile) -> list[datetime]:
     if rng.random() >= FIRST_ORDER_RATE:
         return []  # signed up but never bought
     delay = min(timedelta(seconds=rng.expovariate(1 / 172800)), MAX_FIRST_ORDER_DELAY)
@@ -270,8 +344,7 @@ def _order_times(
     for m in range(signup + 1, cal.months):
         if rng.random() < WINBACK_RATE:
             anchor = m
-        rate = (profile.monthly_rate * math.exp(-(m - anchor) / profile.decay_months)
-                * SEASONALITY[cal.calendar_month(m)])
+        rate = profile.monthly_rate * math.exp(-(m - anchor) / profile.decay_months) * SEASONALITY[cal.calendar_month(m)]
         lo, hi = cal.window(m)
         lo = max(lo, first + timedelta(seconds=1))  # repeat orders never precede the first
         if lo < hi:
@@ -385,8 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.customers < 0 or args.months < 0:
         parser.error("--customers and --months must be non-negative")
-    summary = write_demo_landing(args.out_dir, seed=args.seed, customers=args.customers,
-                                 months=args.months)
+    summary = write_demo_landing(args.out_dir, seed=args.seed, customers=args.customers, months=args.months)
     print(json.dumps(summary))
     return 0
 

@@ -1,4 +1,5 @@
 """Durability helpers shared by the lake and the publish: what a rename-based swap needs on disk."""
+
 from __future__ import annotations
 
 import os

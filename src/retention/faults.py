@@ -21,6 +21,7 @@ Points (in the order a run reaches them):
     publish.done          the marker is written, the build database not yet removed
 
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,17 @@ import sys
 
 ENV = "RETENTION_FAILPOINT"
 HIT_ENV = "RETENTION_FAILPOINT_HIT"
-POINTS = ("ingest.before_swap", "ingest.after_swap", "ingest.done", "build.done", "audit.queried",
-          "audit.kept", "publish.copied", "publish.renamed", "publish.done")
+POINTS = (
+    "ingest.before_swap",
+    "ingest.after_swap",
+    "ingest.done",
+    "build.done",
+    "audit.queried",
+    "audit.kept",
+    "publish.copied",
+    "publish.renamed",
+    "publish.done",
+)
 
 _hits: dict[str, int] = {}
 

@@ -1,4 +1,5 @@
 """One writer at a time per state folder: an advisory file lock the kernel drops when the holder dies."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +10,8 @@ import os
 import time
 from pathlib import Path
 
+from .errors import WriterBusy
+
 _held: set[int] = set()
 
 
@@ -16,10 +19,6 @@ def held_descriptors() -> tuple[int, ...]:
     """The lock's file descriptors this process holds: a child that must not outlive the lock (dbt)
     inherits them, so a writer killed mid-run keeps the warehouse locked until its child is gone too."""
     return tuple(_held)
-
-
-class WriterBusy(RuntimeError):
-    """Another run holds the writer lock."""
 
 
 def _holder(path: Path) -> str:
@@ -43,12 +42,19 @@ def writer_lock(path: Path, what: str, wait_seconds: int = 0):
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise WriterBusy(f"another run is writing this warehouse ({_holder(path)}; lock {path}); "
-                                     "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait") from None
+                    raise WriterBusy(
+                        f"another run is writing this warehouse ({_holder(path)}; lock {path}); "
+                        "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait"
+                    ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": what,
-                                  "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps(
+                {"pid": os.getpid(), "what": what, "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            ).encode(),
+            0,
+        )
         _held.add(fd)
         yield
     finally:

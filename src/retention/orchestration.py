@@ -4,6 +4,7 @@ The Airflow DAG (dags/crm_retention.py) calls these; `retention run` calls the s
 process under one lock (pipeline.run). Between two tasks another writer may have changed the lake;
 publish checks the fingerprint and refuses to publish a stale build.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,10 @@ def ingest_task(logical_date: str) -> dict:
     """Load the batches dated on or before the run's logical date (YYYY-MM-DD)."""
     settings = load_settings()
     through = dt.date.fromisoformat(logical_date[:10])
-    with locked(settings, f"airflow crm_retention ingest {logical_date}"), \
-            outcome_recorded(settings, "airflow crm_retention ingest") as outcome:
+    with (
+        locked(settings, f"airflow crm_retention ingest {logical_date}"),
+        outcome_recorded(settings, "airflow crm_retention ingest") as outcome,
+    ):
         plan = stage_ingest(settings, through)
         outcome.update(run_id=plan.run_id, status="up to date" if plan.up_to_date else "ingested")
         return plan.to_dict()
@@ -29,8 +32,10 @@ def ingest_task(logical_date: str) -> dict:
 
 def build_task(plan: dict) -> dict:
     settings = load_settings()
-    with locked(settings, f"airflow crm_retention build {plan['run_id']}"), \
-            outcome_recorded(settings, "airflow crm_retention build") as outcome:
+    with (
+        locked(settings, f"airflow crm_retention build {plan['run_id']}"),
+        outcome_recorded(settings, "airflow crm_retention build") as outcome,
+    ):
         stage_build(settings, Plan.from_dict(plan))
         outcome.update(run_id=plan["run_id"], status="built")
     return plan
@@ -38,8 +43,10 @@ def build_task(plan: dict) -> dict:
 
 def audit_task(plan: dict) -> dict:
     settings = load_settings()
-    with locked(settings, f"airflow crm_retention audit {plan['run_id']}"), \
-            outcome_recorded(settings, "airflow crm_retention audit") as outcome:
+    with (
+        locked(settings, f"airflow crm_retention audit {plan['run_id']}"),
+        outcome_recorded(settings, "airflow crm_retention audit") as outcome,
+    ):
         results = stage_audit(settings, Plan.from_dict(plan))
         outcome.update(run_id=plan["run_id"], status="audited")
     if results:
@@ -51,9 +58,10 @@ def publish_task(plan: dict) -> dict:
     settings = load_settings()
     plan = dict(plan)
     checks = plan.pop("checks", {})
-    with locked(settings, f"airflow crm_retention publish {plan['run_id']}"), \
-            outcome_recorded(settings, "airflow crm_retention publish") as outcome:
+    with (
+        locked(settings, f"airflow crm_retention publish {plan['run_id']}"),
+        outcome_recorded(settings, "airflow crm_retention publish") as outcome,
+    ):
         published = stage_publish(settings, Plan.from_dict(plan))
         outcome.update(run_id=plan["run_id"], status="published" if published else "up to date")
-    return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse),
-            "checks": checks}
+    return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse), "checks": checks}

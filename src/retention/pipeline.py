@@ -4,6 +4,7 @@ Each stage takes and returns a small JSON-able plan, so the DAG can pass it betw
 runs all four under one writer lock. Nothing readers see changes before `publish`, and `publish`
 happens only after ingest, dbt and the audit all passed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from . import __version__, faults
 from .config import Settings
+from .errors import RunFailed
 from .ingest import lake
 from .ingest.load import IngestReport, connect, ingest
 from .lock import writer_lock
@@ -31,10 +33,6 @@ from .warehouse.build import build, build_database
 from .warehouse.publish import publish, read_marker
 
 log = logging.getLogger(__name__)
-
-
-class RunFailed(RuntimeError):
-    """The run stopped before publishing; the message names the batch, file, check or model at fault."""
 
 
 @dataclass
@@ -69,8 +67,13 @@ SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md"}
 
 def _tree_digest(folder: Path) -> str:
     digest = hashlib.sha256()
-    sources = (p for p in folder.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
-               and not {"target", "logs", "__pycache__"} & set(p.relative_to(folder).parts))
+    sources = (
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SOURCE_SUFFIXES
+        and p.is_file()
+        and not {"target", "logs", "__pycache__"} & set(p.relative_to(folder).parts)
+    )
     for path in sorted(sources):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
@@ -81,8 +84,11 @@ def lake_state(settings: Settings, through: dt.date | None) -> str:
     """Which loads of which batches the lake holds for this through date (a reload changes it)."""
     con = connect(settings)
     try:
-        rows = [(str(r["batch_date"]), r["table_name"], r["sha256"], r["load_id"])
-                for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]
+        rows = [
+            (str(r["batch_date"]), r["table_name"], r["sha256"], r["load_id"])
+            for r in lake.manifest(con, settings.lake_dir)
+            if through is None or r["batch_date"] <= through
+        ]
     finally:
         con.close()
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
@@ -94,8 +100,14 @@ EMPTY_LAKE_STATE = hashlib.sha256(b"[]").hexdigest()[:20]
 def fingerprint(settings: Settings, through: dt.date | None, state: str) -> str:
     """What the marts are a function of: the loaded batches (`state`, see lake_state), the settings
     and the code."""
-    parts = [state, str(through), settings.timezone, __version__,
-             _tree_digest(settings.dbt_project_dir), _tree_digest(Path(__file__).parent)]
+    parts = [
+        state,
+        str(through),
+        settings.timezone,
+        __version__,
+        _tree_digest(settings.dbt_project_dir),
+        _tree_digest(Path(__file__).parent),
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 
@@ -113,15 +125,22 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     faults.failpoint("ingest.done")
     for name in report.removed_loads:
         log.info("removed an unfinished or replaced load: %s", name)
-    _write_json(settings.state_dir / "rejections.json", {
-        "run_id": run_id, "checked_at": _now(),
-        "rejected": [{"batch": e.batch, "file": e.file, "problem": e.problem} for e in report.rejected]})
+    _write_json(
+        settings.state_dir / "rejections.json",
+        {
+            "run_id": run_id,
+            "checked_at": _now(),
+            "rejected": [{"batch": e.batch, "file": e.file, "problem": e.problem} for e in report.rejected],
+        },
+    )
     if report.rejected:
-        raise RunFailed("ingest rejected " + "; ".join(str(e) for e in report.rejected)
-                        + ". Nothing of those batches was loaded; the published marts are unchanged.")
+        raise RunFailed(
+            "ingest rejected "
+            + "; ".join(str(e) for e in report.rejected)
+            + ". Nothing of those batches was loaded; the published marts are unchanged."
+        )
     if not lake.has_batches(settings.lake_dir):
-        raise RunFailed(f"no batches to load in {settings.landing_dir}"
-                        + (f" dated on or before {through}" if through else ""))
+        raise RunFailed(f"no batches to load in {settings.landing_dir}" + (f" dated on or before {through}" if through else ""))
     state = lake_state(settings, through)
     if state == EMPTY_LAKE_STATE:
         raise RunFailed(f"no batch is dated on or before {through}: there is nothing to build the marts from")
@@ -132,8 +151,16 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     for m in report.loaded:
         for key in ("rows_read", "rows_loaded", "rows_quarantined"):
             rows[key] = rows.get(key, 0) + int(m[key])
-    return Plan(run_id, through.isoformat() if through else None, fp, up_to_date,
-                sorted({m["batch_date"].isoformat() for m in report.loaded}), len(report.unchanged), rows, state)
+    return Plan(
+        run_id,
+        through.isoformat() if through else None,
+        fp,
+        up_to_date,
+        sorted({m["batch_date"].isoformat() for m in report.loaded}),
+        len(report.unchanged),
+        rows,
+        state,
+    )
 
 
 def stage_build(settings: Settings, plan: Plan) -> Path | None:
@@ -147,8 +174,7 @@ def stage_build(settings: Settings, plan: Plan) -> Path | None:
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
-    return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks_for(settings),
-                 plan.loaded_batches)
+    return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks_for(settings), plan.loaded_batches)
 
 
 def _published_extras(settings: Settings) -> dict[str, str]:
@@ -172,9 +198,17 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
     if lake_state(settings, plan.through_date) != plan.lake_state:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
     build_db = build_database(settings)
-    publish(settings, build_db, _published_extras(settings), {
-        "run_id": plan.run_id, "fingerprint": plan.fingerprint, "through": plan.through,
-        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+    publish(
+        settings,
+        build_db,
+        _published_extras(settings),
+        {
+            "run_id": plan.run_id,
+            "fingerprint": plan.fingerprint,
+            "through": plan.through,
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
     faults.failpoint("publish.done")
     build_db.unlink(missing_ok=True)
     return True
@@ -190,8 +224,10 @@ class RunSummary:
 def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds), \
-            outcome_recorded(settings, "retention run") as outcome:
+    with (
+        writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds),
+        outcome_recorded(settings, "retention run") as outcome,
+    ):
         outcome["run_id"] = run_id = new_run_id()
         plan = stage_ingest(settings, through, run_id)
         if not plan.up_to_date:
@@ -261,13 +297,10 @@ def disk_full_message(settings: Settings, error: BaseException) -> str:
     lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
     cause = next((line for line in lines if "space" in line.lower() or "too large" in line.lower()), lines[0])
     first = lines[0][:200] + (f" — {cause[:400]}" if cause != lines[0] else "")
-    return (f"out of disk space: {first} ({'; '.join(free)}). Free some space and run again; "
-            "the published marts are unchanged")
+    return f"out of disk space: {first} ({'; '.join(free)}). Free some space and run again; the published marts are unchanged"
 
 
 def locked(settings: Settings, what: str):
     """The writer lock, for one DAG task at a time."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     return writer_lock(settings.lock_file, what, settings.lock_wait_seconds)
-
-

@@ -1,4 +1,5 @@
 """Plain-text views of the published marts and of the load history, for the terminal."""
+
 from __future__ import annotations
 
 import json
@@ -23,19 +24,26 @@ def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: 
     try:
         out = []
         for grain in ("month", "quarter", "year"):
-            cur = con.execute("""
+            cur = con.execute(
+                """
                 select period_start, customers_start, customers_end, new_customers, retained_customers,
                        reactivated_customers, churned_customers, retention_rate, strict_retention_rate
                 from marts.period_retention where period_grain = ? order by period_start desc limit ?""",
-                              [grain, periods if grain != "year" else 3])
+                [grain, periods if grain != "year" else 3],
+            )
             headers = [d[0] for d in cur.description]
             out.append(f"period retention by {grain} (latest first)\n" + _table(headers, cur.fetchall()))
         pivot = ", ".join(f"max(case when period_number = {k} then retention_rate end) as m{k}" for k in range(months + 1))
-        cur = con.execute(f"""
+        cur = con.execute(
+            f"""
             select cohort_start, max(cohort_size) as size, {pivot}
-            from marts.cohort_retention group by cohort_start order by cohort_start desc limit ?""", [cohorts])
-        out.append("cohort retention (share of the cohort active k months later)\n"
-                   + _table([d[0] for d in cur.description], cur.fetchall()))
+            from marts.cohort_retention group by cohort_start order by cohort_start desc limit ?""",
+            [cohorts],
+        )
+        out.append(
+            "cohort retention (share of the cohort active k months later)\n"
+            + _table([d[0] for d in cur.description], cur.fetchall())
+        )
         return "\n\n".join(out)
     finally:
         con.close()
@@ -43,8 +51,11 @@ def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: 
 
 def audit_summary(checks) -> str:
     """One line per check: status, name, rows checked, and what failed."""
-    return "\n".join(f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
-                     + (f"  {c.details}" if c.details else "") for c in checks)
+    return "\n".join(
+        f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
+        + (f"  {c.details}" if c.details else "")
+        for c in checks
+    )
 
 
 def _json(path: Path) -> dict:
@@ -62,8 +73,10 @@ def load_status(settings: Settings) -> str:
         sections.append(line + (f"\n  {last['error']}" if last.get("error") else ""))
     rejected = _json(settings.state_dir / "rejections.json").get("rejected") or []
     if rejected:
-        sections.append("batches rejected by the last ingest (nothing of them is loaded)\n" + _table(
-            ["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected]))
+        sections.append(
+            "batches rejected by the last ingest (nothing of them is loaded)\n"
+            + _table(["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected])
+        )
     if not lake.has_batches(settings.lake_dir):
         sections.append(f"no batches loaded yet (landing folder {settings.landing_dir})")
         return "\n\n".join(sections)
@@ -89,13 +102,20 @@ def load_status(settings: Settings) -> str:
             from {quarantine} group by 1 order by 2 desc""").fetchall()
     finally:
         con.close()
-    sections.append("batches in the lake (rows read / loaded / quarantined per file)\n" + _table(
-        ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
-        batches))
+    sections.append(
+        "batches in the lake (rows read / loaded / quarantined per file)\n"
+        + _table(
+            ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
+            batches,
+        )
+    )
     if reasons:
-        sections.append("quarantined rows by batch, file and reason\n"
-                        + _table(["batch", "file", "reason", "rows", "first line"], reasons)
-                        + "\n\nquarantine reasons overall\n" + _table(["reason", "rows", "files"], totals))
+        sections.append(
+            "quarantined rows by batch, file and reason\n"
+            + _table(["batch", "file", "reason", "rows", "first line"], reasons)
+            + "\n\nquarantine reasons overall\n"
+            + _table(["reason", "rows", "files"], totals)
+        )
     else:
         sections.append("quarantine: no rows")
     return "\n\n".join(sections)

@@ -1,4 +1,5 @@
 """Quoting for the SQL this package writes (DuckDB's dialect): a value as a literal, a name as an identifier."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """docker-compose.yml cannot start here (no Docker engine); check that it is a deployment that could:
 it parses, builds on the Airflow release the lock pins, and runs commands this Airflow really has."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """A stock Airflow runs the DAG (contract §3: `airflow dags test crm_retention DATE`, no server) and
 publishes exactly what the CLI publishes from the same exports."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,16 +17,18 @@ AIRFLOW = Path(sys.executable).parent / "airflow"
 
 def airflow(env: dict, *args: str) -> subprocess.CompletedProcess:
     done = subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, \
+    assert done.returncode == 0, (
         f"airflow {' '.join(args)} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done
 
 
 @pytest.fixture(scope="module")
 def dag_published(tmp_path_factory, demo_landing):
     wh = Warehouse(tmp_path_factory.mktemp("demo_dag"))
-    env = airflow_env(wh.base, {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")}
-                      | {"RETENTION_LANDING_DIR": str(demo_landing)})
+    env = airflow_env(
+        wh.base, {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")} | {"RETENTION_LANDING_DIR": str(demo_landing)}
+    )
     airflow(env, "db", "migrate")
     done = airflow(env, "dags", "test", "crm_retention", "2030-01-01")
     return wh, env, done
@@ -60,12 +63,17 @@ def test_a_failing_audit_fails_the_dag_run_and_publishes_nothing(dag_published, 
     _, env, _ = dag_published
     wh = Warehouse(tmp_path)
     order = {"customer_id": "C1", "ordered_at": "2024-01-05 10:00:00", "amount": "5", "status": "completed"}
-    write_batch(wh.landing, "2024-02-01", customers=[], orders=[
-        order | {"order_id": "O1", "currency": "USD"}, order | {"order_id": "O2", "currency": "EUR"}])
+    write_batch(
+        wh.landing,
+        "2024-02-01",
+        customers=[],
+        orders=[order | {"order_id": "O1", "currency": "USD"}, order | {"order_id": "O2", "currency": "EUR"}],
+    )
     env = env | {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")}
 
-    done = subprocess.run([str(AIRFLOW), "dags", "test", "crm_retention", "2024-02-01"], env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [str(AIRFLOW), "dags", "test", "crm_retention", "2024-02-01"], env=env, capture_output=True, text=True, timeout=900
+    )
     log = done.stdout + done.stderr
 
     assert "state=failed" in log

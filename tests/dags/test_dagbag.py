@@ -1,4 +1,5 @@
 """The DAG folder imports cleanly under Airflow and follows the house policy."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,8 +32,13 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def dagbag(tmp_path_factory):
     base = tmp_path_factory.mktemp("dagbag")
-    done = subprocess.run([sys.executable, "-c", CHECK.format(folder=str(ROOT / "dags"))],
-                          env=airflow_env(base, {}), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK.format(folder=str(ROOT / "dags"))],
+        env=airflow_env(base, {}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     import json
 

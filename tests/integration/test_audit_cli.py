@@ -1,5 +1,6 @@
 """The audit as people meet it: `retention run`'s summary, the published audit history, Data Docs,
 and input data that trips a check (a second currency, a stale feed) stopping the publish."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,14 +23,37 @@ def digest(path) -> str:
 
 
 def late_batch(warehouse, currency: str) -> None:
-    write_batch(warehouse.landing, "2023-07-15",
-                customers=[{"customer_id": "X1", "created_at": "2023-07-10", "channel": "web", "region": "east"}],
-                orders=[{"order_id": "X-1", "customer_id": "X1", "ordered_at": "2023-07-11 10:00:00",
-                         "amount": "40.00", "currency": currency, "status": "completed"},
-                        {"order_id": "X-2", "customer_id": "X1", "ordered_at": "2023-07-12 10:00:00",
-                         "amount": "15.00", "currency": currency, "status": "completed"},
-                        {"order_id": "X-3", "customer_id": "NOBODY", "ordered_at": "2023-07-12 11:00:00",
-                         "amount": "9.00", "currency": "USD", "status": "pending"}])
+    write_batch(
+        warehouse.landing,
+        "2023-07-15",
+        customers=[{"customer_id": "X1", "created_at": "2023-07-10", "channel": "web", "region": "east"}],
+        orders=[
+            {
+                "order_id": "X-1",
+                "customer_id": "X1",
+                "ordered_at": "2023-07-11 10:00:00",
+                "amount": "40.00",
+                "currency": currency,
+                "status": "completed",
+            },
+            {
+                "order_id": "X-2",
+                "customer_id": "X1",
+                "ordered_at": "2023-07-12 10:00:00",
+                "amount": "15.00",
+                "currency": currency,
+                "status": "completed",
+            },
+            {
+                "order_id": "X-3",
+                "customer_id": "NOBODY",
+                "ordered_at": "2023-07-12 11:00:00",
+                "amount": "9.00",
+                "currency": "USD",
+                "status": "pending",
+            },
+        ],
+    )
 
 
 def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
@@ -64,19 +88,28 @@ def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
         select run_id, check_name, status, observed, expected from audit.check_results
         where check_name in ('one_currency', 'orders_with_known_customer') order by checked_at, check_name""")
     assert [(c, s) for _, c, s, _, _ in history] == [
-        ("one_currency", "passed"), ("orders_with_known_customer", "passed"),
-        ("one_currency", "failed"), ("orders_with_known_customer", "warned"),
-        ("one_currency", "passed"), ("orders_with_known_customer", "warned")]
+        ("one_currency", "passed"),
+        ("orders_with_known_customer", "passed"),
+        ("one_currency", "failed"),
+        ("orders_with_known_customer", "warned"),
+        ("one_currency", "passed"),
+        ("orders_with_known_customer", "warned"),
+    ]
     assert history[2][3:] == ("2", "1") and history[3][3:] == ("1", "0")
     assert len({r[0] for r in history}) == 3
-    columns = [r[0] for r in warehouse.query("select column_name from information_schema.columns "
-                                             "where table_schema = 'audit' and table_name = 'check_results'")]
+    columns = [
+        r[0]
+        for r in warehouse.query(
+            "select column_name from information_schema.columns where table_schema = 'audit' and table_name = 'check_results'"
+        )
+    ]
     assert {"run_id", "check_name", "observed", "expected", "status", "details"} <= set(columns)
 
     # a stale feed: the DAG's logical date is far past the newest batch, and freshness is set to fail
     env = dict(warehouse.env, RETENTION_FRESHNESS_MAX_DAYS="30", RETENTION_FRESHNESS_SEVERITY="fail")
-    stale = subprocess.run([str(RETENTION), "run", "--through", "2023-09-30"], env=env, capture_output=True,
-                           text=True, timeout=600, cwd=ROOT)
+    stale = subprocess.run(
+        [str(RETENTION), "run", "--through", "2023-09-30"], env=env, capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "freshness failed" in stale.stderr
     assert "newest batch 2023-07-15 vs through date 2023-09-30: observed 77, expected 30" in stale.stderr

@@ -5,6 +5,7 @@ the build database, corrupts it the way a bug upstream would (a doubled staging 
 broken in a mart, a second currency, an exploding batch), and runs the real audit — great-expectations
 included — on it. A failing check must raise AuditFailed naming the check and the rows at fault.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,10 +31,15 @@ THROUGH = dt.date(2023, 7, 1)  # the demo landing's newest batch
 def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("audit_build")
     write_demo_landing(base / "landing", customers=200, months=6)
-    settings = load_settings({"RETENTION_LANDING_DIR": str(base / "landing"),
-                              "RETENTION_WAREHOUSE": str(base / "warehouse" / "retention.duckdb"),
-                              "RETENTION_STATE_DIR": str(base / "warehouse" / "state"),
-                              "RETENTION_MEMORY_LIMIT": "1GB", "RETENTION_THREADS": "2"})
+    settings = load_settings(
+        {
+            "RETENTION_LANDING_DIR": str(base / "landing"),
+            "RETENTION_WAREHOUSE": str(base / "warehouse" / "retention.duckdb"),
+            "RETENTION_STATE_DIR": str(base / "warehouse" / "state"),
+            "RETENTION_MEMORY_LIMIT": "1GB",
+            "RETENTION_THREADS": "2",
+        }
+    )
     plan = pipeline.stage_ingest(settings, None)
     pipeline.stage_build(settings, plan)
     pristine = base / "pristine.duckdb"
@@ -90,27 +96,41 @@ def test_the_untampered_build_passes_every_check(built, tmp_path):
 
 
 def test_file_rows_reconcile(built, tmp_path):
-    db = _tampered(built, tmp_path, *_copy_view("raw.manifest"), """
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("raw.manifest"),
+        """
         create view raw.manifest as select * replace (
             case when batch_date = date '2023-04-01' and table_name = 'orders' then rows_read + 2 else rows_read end
-            as rows_read) from raw.manifest__orig""")
+            as rows_read) from raw.manifest__orig""",
+    )
     message = _failure(built, db)
     assert "file_rows_reconcile failed" in message and "2023-04-01/orders.csv" in message
 
 
 def test_lake_rows_match_manifest(built, tmp_path):
     victim = _some(built, "select min(order_id) from raw.orders where batch_date = date '2023-03-01'")
-    db = _tampered(built, tmp_path, *_copy_view("raw.orders"),
-                   f"create view raw.orders as select * from raw.orders__orig where order_id <> '{victim}'")
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("raw.orders"),
+        f"create view raw.orders as select * from raw.orders__orig where order_id <> '{victim}'",
+    )
     message = _failure(built, db)
     assert "lake_rows_match_manifest failed" in message and "2023-03-01 orders" in message
 
 
 def test_duplicated_staged_order(built, tmp_path):
     victim = _some(built, "select min(order_id) from staging.stg_crm__orders")
-    db = _tampered(built, tmp_path, *_copy_view("staging.stg_crm__orders"), f"""
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("staging.stg_crm__orders"),
+        f"""
         create view staging.stg_crm__orders as select * from staging.stg_crm__orders__orig
-        union all select * from staging.stg_crm__orders__orig where order_id = '{victim}'""")
+        union all select * from staging.stg_crm__orders__orig where order_id = '{victim}'""",
+    )
     message = _failure(built, db)
     assert "staged_orders_are_latest_distinct_keys failed" in message
     assert "staged_keys_unique failed" in message and f"duplicated: {victim}" in message
@@ -118,9 +138,13 @@ def test_duplicated_staged_order(built, tmp_path):
 
 def test_lost_staged_customer(built, tmp_path):
     victim = _some(built, "select min(customer_id) from staging.stg_crm__orders where is_completed")
-    db = _tampered(built, tmp_path, *_copy_view("staging.stg_crm__customers"),
-                   f"create view staging.stg_crm__customers as select * from staging.stg_crm__customers__orig "
-                   f"where customer_id <> '{victim}'")
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("staging.stg_crm__customers"),
+        f"create view staging.stg_crm__customers as select * from staging.stg_crm__customers__orig "
+        f"where customer_id <> '{victim}'",
+    )
     message = _failure(built, db)
     assert "staged_customers_are_latest_distinct_keys failed" in message
     assert "orders_with_known_customer" not in message  # a warning does not fail the audit
@@ -130,18 +154,25 @@ MART_TAMPERING = {
     "period_end_identity": (
         "update marts.period_retention set customers_end = customers_end + 1 "
         "where period_grain = 'month' and period_start = date '2023-04-01'",
-        ["month 2023-04-01"], []),
+        ["month 2023-04-01"],
+        [],
+    ),
     "period_start_identity": (
         "update marts.period_retention set churned_customers = churned_customers + 3 "
         "where period_grain = 'quarter' and period_start = date '2023-04-01'",
-        ["quarter 2023-04-01"], ["period_end_identity"]),
+        ["quarter 2023-04-01"],
+        ["period_end_identity"],
+    ),
     "cohort_sizes_add_up": (
         "update marts.cohort_retention set cohort_size = cohort_size + 1 where cohort_start = date '2023-03-01'",
-        ["all cohorts"], []),
+        ["all cohorts"],
+        [],
+    ),
     "cohort_period_zero_is_full": (
-        "update marts.cohort_retention set retention_rate = 0.5 "
-        "where cohort_start = date '2023-02-01' and period_number = 0",
-        ["month 2023-02-01: observed 0.5, expected 1"], []),
+        "update marts.cohort_retention set retention_rate = 0.5 where cohort_start = date '2023-02-01' and period_number = 0",
+        ["month 2023-02-01: observed 0.5, expected 1"],
+        [],
+    ),
 }
 
 
@@ -156,30 +187,45 @@ def test_a_tampered_mart_fails_its_check_and_names_the_rows(built, tmp_path, che
 
 def test_negative_amount(built, tmp_path):
     victim = _some(built, "select max(order_id) from staging.stg_crm__orders")
-    db = _tampered(built, tmp_path, *_copy_view("staging.stg_crm__orders"), f"""
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("staging.stg_crm__orders"),
+        f"""
         create view staging.stg_crm__orders as select * replace (
-            case when order_id = '{victim}' then -5 else amount end as amount) from staging.stg_crm__orders__orig""")
+            case when order_id = '{victim}' then -5 else amount end as amount) from staging.stg_crm__orders__orig""",
+    )
     message = _failure(built, db)
     assert "amounts_non_negative failed" in message and f"{victim} = -5" in message
 
 
 def test_second_currency_is_named(built, tmp_path):
-    db = _tampered(built, tmp_path, *_copy_view("staging.stg_crm__orders"), """
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("staging.stg_crm__orders"),
+        """
         create view staging.stg_crm__orders as select * replace (
             case when order_id in (select order_id from staging.stg_crm__orders__orig where is_completed
                                    order by order_id limit 2) then 'EUR' else currency end as currency)
-        from staging.stg_crm__orders__orig""")
+        from staging.stg_crm__orders__orig""",
+    )
     message = _failure(built, db)
     assert "one_currency failed" in message and "EUR (2 orders)" in message and "USD (" in message
 
 
 def test_unknown_customer_is_a_warning_with_a_count(built, tmp_path):
-    db = _tampered(built, tmp_path, *_copy_view("staging.stg_crm__orders"), """
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("staging.stg_crm__orders"),
+        """
         create view staging.stg_crm__orders as select * replace (
             case when order_id in (select order_id from staging.stg_crm__orders__orig where not is_completed
                                    order by order_id limit 3)
                  then 'C-GHOST' else customer_id end as customer_id)
-        from staging.stg_crm__orders__orig""")
+        from staging.stg_crm__orders__orig""",
+    )
     _, results = _audit(built, db)  # does not raise: severity warn
     [r] = [r for r in results if r.check_name == "orders_with_known_customer"]
     assert (r.status, r.severity, r.observed, r.expected) == ("warned", "warn", "3", "0")
@@ -203,17 +249,21 @@ def test_freshness(built, tmp_path):
 
 def test_volume(built, tmp_path):
     settings = dataclasses.replace(built[0], volume_warn_ratio=3.0, volume_fail_ratio=6.0)
-    db = _tampered(built, tmp_path, *_copy_view("raw.manifest"), """
+    db = _tampered(
+        built,
+        tmp_path,
+        *_copy_view("raw.manifest"),
+        """
         create view raw.manifest as select * replace (
             case when batch_date = date '2023-06-01' and table_name = 'orders' then rows_read * 4
                  when batch_date = date '2023-07-01' and table_name = 'customers' then rows_read * 10
-                 else rows_read end as rows_read) from raw.manifest__orig""")
+                 else rows_read end as rows_read) from raw.manifest__orig""",
+    )
     only = [volume_check(settings)]
     message = _failure(built, db, checks=only, settings=settings)
     assert "batch_volume failed" in message and "2023-07-01 customers: 350 rows" in message
     assert "2023-06-01 orders" not in message  # 4x: a warning, listed in the result, not the failure
-    _, [r] = _audit(built, db, checks=[volume_check(dataclasses.replace(settings, volume_fail_ratio=20.0))],
-                    settings=settings)
+    _, [r] = _audit(built, db, checks=[volume_check(dataclasses.replace(settings, volume_fail_ratio=20.0))], settings=settings)
     assert r.status == "warned" and "2023-06-01 orders: 332 rows" in r.details and "2023-07-01 customers" in r.details
     # only the batches a run loaded are judged
     [r] = audit(settings, db, "volume-judged", THROUGH, only, batches=["2023-05-01"])
@@ -222,9 +272,11 @@ def test_volume(built, tmp_path):
 
 def test_a_wrong_query_or_an_empty_result_fails_by_name(built, tmp_path):
     db = _tampered(built, tmp_path)
-    checks = [*checks_for(built[0]),
-              Check("typo_check", "a query with a typo", "select key, observed, expected from marts.no_such_table"),
-              Check("empty_check", "a query that finds nothing", "select 'k', 1, 1 where false")]
+    checks = [
+        *checks_for(built[0]),
+        Check("typo_check", "a query with a typo", "select key, observed, expected from marts.no_such_table"),
+        Check("empty_check", "a query that finds nothing", "select 'k', 1, 1 where false"),
+    ]
     message = _failure(built, db, checks=checks)
     assert "typo_check error: query failed" in message and "no_such_table" in message
     assert "empty_check error: no rows to check" in message
@@ -252,6 +304,7 @@ def test_tampering_between_build_and_audit_stops_the_pipeline_before_publish(bui
         pipeline.stage_audit(settings, plan)
     after = settings.warehouse.read_bytes() if settings.warehouse.exists() else None
     assert before == after
-    kept = duckdb.sql(f"select status from '{history_file(settings, plan.run_id)}' "
-                      "where check_name = 'period_end_identity'").fetchall()
+    kept = duckdb.sql(
+        f"select status from '{history_file(settings, plan.run_id)}' where check_name = 'period_end_identity'"
+    ).fetchall()
     assert kept == [("failed",)]

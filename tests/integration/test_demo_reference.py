@@ -1,4 +1,5 @@
 """The published marts over the whole demo data equal an independent plain-Python computation."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,15 +29,17 @@ def test_the_demo_exercises_what_the_formulas_distinguish(demo_published):
     """Guard against a demo too tame to catch a wrong formula: reactivations, churn and gaps all occur."""
     reactivated, churned, periods = demo_published.query(
         "select sum(reactivated_customers), sum(churned_customers), count(*) from marts.period_retention "
-        "where period_grain = 'month'")[0]
+        "where period_grain = 'month'"
+    )[0]
     assert reactivated > 0 and churned > 0 and periods >= 24
 
 
 def test_published_tables_and_columns_carry_their_descriptions(demo_published):
     missing = demo_published.query(
-        "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
-        "and (comment is null or comment = '')")
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts' and (comment is null or comment = '')"
+    )
     assert missing == []
-    tables = demo_published.query("select table_name from duckdb_tables() where schema_name = 'marts' "
-                                  "and comment is not null order by 1")
+    tables = demo_published.query(
+        "select table_name from duckdb_tables() where schema_name = 'marts' and comment is not null order by 1"
+    )
     assert [t for (t,) in tables] == ["cohort_retention", "period_retention"]

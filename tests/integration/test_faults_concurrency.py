@@ -2,6 +2,7 @@
 
 Also checks the published file's storage format: readers bundle their own DuckDB.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -56,17 +57,19 @@ con.close()
 json.dump({"counts": sorted(counts)}, open(out, "w"))
 """
 
-DIGEST = READER.split("while")[0] + r"""
+DIGEST = (
+    READER.split("while")[0]
+    + r"""
 con = duckdb.connect(path, read_only=True)
 rows = [con.execute("select * from marts.period_retention order by period_grain, period_start").fetchall(),
         con.execute("select * from marts.cohort_retention order by cohort_start, period_number").fetchall()]
 print(hashlib.sha256(repr(rows).encode()).hexdigest())
 """
+)
 
 
 def _digest(path: Path) -> str:
-    done = subprocess.run([sys.executable, "-c", DIGEST, str(path), "-", "-"], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", DIGEST, str(path), "-", "-"], capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
@@ -77,8 +80,7 @@ def test_readers_see_the_old_or_the_new_marts_never_a_mix_and_never_block_the_ru
     bi_counts_before = warehouse.query("select count(*), sum(customers_end) from marts.period_retention")[0]
 
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.path), str(tmp_path / "reader.json"),
-                               str(stop)])
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.path), str(tmp_path / "reader.json"), str(stop)])
     bi = subprocess.Popen([sys.executable, "-c", BI_TOOL, str(warehouse.path), str(tmp_path / "bi.json"), str(stop)])
     try:
         time.sleep(1.0)
@@ -104,9 +106,18 @@ def test_readers_see_the_old_or_the_new_marts_never_a_mix_and_never_block_the_ru
     assert storage_version(warehouse.path).startswith("v1.0.0")
     old_duckdb = os.environ.get("RETENTION_TEST_DUCKDB1_PYTHON", "/tmp/duck11/bin/python")
     if Path(old_duckdb).exists():  # a Python with duckdb 1.x installed (see the module docstring)
-        probe = subprocess.run([old_duckdb, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
-                                "print(duckdb.__version__, c.execute('select count(*) from marts.cohort_retention')"
-                                ".fetchall()[0][0])", str(warehouse.path)], capture_output=True, text=True)
+        probe = subprocess.run(
+            [
+                old_duckdb,
+                "-c",
+                "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+                "print(duckdb.__version__, c.execute('select count(*) from marts.cohort_retention')"
+                ".fetchall()[0][0])",
+                str(warehouse.path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert probe.returncode == 0, probe.stderr
         version, rows = probe.stdout.split()
         assert version.startswith("1.") and int(rows) == warehouse.query("select count(*) from marts.cohort_retention")[0][0]
@@ -114,8 +125,12 @@ def test_readers_see_the_old_or_the_new_marts_never_a_mix_and_never_block_the_ru
 
 def test_two_runs_started_together_one_proceeds_the_other_refuses(warehouse):
     write_demo_landing(warehouse.landing, customers=100, months=4)
-    procs = [subprocess.Popen([str(RETENTION), "run"], env=warehouse.env, cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [str(RETENTION), "run"], env=warehouse.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     started = time.monotonic()
     ended = {}
     while len(ended) < 2:
@@ -142,14 +157,26 @@ def test_a_busy_writer_lock_is_waited_for_up_to_the_setting(warehouse):
     os.pwrite(fd, json.dumps({"pid": os.getpid(), "what": "a test holding the lock", "since": "now"}).encode(), 0)
     try:
         started = time.monotonic()
-        done = subprocess.run([str(RETENTION), "run"], env=dict(warehouse.env, RETENTION_LOCK_WAIT_SECONDS="2"),
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(RETENTION), "run"],
+            env=dict(warehouse.env, RETENTION_LOCK_WAIT_SECONDS="2"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         waited = time.monotonic() - started
         assert done.returncode == 75 and "a test holding the lock" in done.stderr
         assert waited >= 2
         assert not warehouse.path.exists()
-        proc = subprocess.Popen([str(RETENTION), "run"], env=dict(warehouse.env, RETENTION_LOCK_WAIT_SECONDS="120"),
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [str(RETENTION), "run"],
+            env=dict(warehouse.env, RETENTION_LOCK_WAIT_SECONDS="120"),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         assert proc.poll() is None and not (warehouse.state / "lake").exists()  # waiting, writing nothing
     finally:

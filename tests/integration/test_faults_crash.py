@@ -5,6 +5,7 @@ kill from outside at a random moment while dbt builds. After each kill the publi
 open and hold exactly a state some complete run produced; after the recovery run the marts must
 equal the plain-Python reference and the lake must hold every input row exactly once.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,10 @@ def marts_digest(path: Path) -> str:
     """What a reader sees: both marts, every row, in a fixed order."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        rows = [con.execute("select * from marts.period_retention order by period_grain, period_start").fetchall(),
-                con.execute("select * from marts.cohort_retention order by cohort_start, period_number").fetchall()]
+        rows = [
+            con.execute("select * from marts.period_retention order by period_grain, period_start").fetchall(),
+            con.execute("select * from marts.cohort_retention order by cohort_start, period_number").fetchall(),
+        ]
     finally:
         con.close()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -49,8 +52,14 @@ def killed_during_dbt(warehouse, rng: random.Random) -> float:
     """Start a run, wait until dbt has created the build database, kill the run's whole process
     group (the CLI and dbt, as a supervisor would) at a random moment; returns when it was."""
     build_db = warehouse.state / "build" / "build.duckdb"
-    proc = subprocess.Popen([str(RETENTION), "run"], env=warehouse.env, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(RETENTION), "run"],
+        env=warehouse.env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not build_db.exists():
         assert proc.poll() is None, "the run ended before dbt started"
@@ -77,15 +86,24 @@ def input_rows(landing: Path) -> dict[tuple[str, str], int]:
 def assert_recovered(warehouse) -> None:
     """Marts = the reference; the lake holds each input row once; no debris left to confuse readers."""
     events = reference.activity(reference.latest_orders(warehouse.landing))
-    assert_rows_equal(warehouse.rows("marts.period_retention", "period_grain, period_start"),
-                      reference.period_retention(events), ("period_grain", "period_start"))
-    assert_rows_equal(warehouse.rows("marts.cohort_retention", "cohort_start, period_number"),
-                      reference.cohort_retention(events), ("cohort_start", "period_number"))
-    lake = dict(((str(d), t), n) for d, t, n in warehouse.lake("""
+    assert_rows_equal(
+        warehouse.rows("marts.period_retention", "period_grain, period_start"),
+        reference.period_retention(events),
+        ("period_grain", "period_start"),
+    )
+    assert_rows_equal(
+        warehouse.rows("marts.cohort_retention", "cohort_start, period_number"),
+        reference.cohort_retention(events),
+        ("cohort_start", "period_number"),
+    )
+    lake = dict(
+        ((str(d), t), n)
+        for d, t, n in warehouse.lake("""
         select batch_date, table_name, sum(n) from (
             select batch_date, 'customers' as table_name, count(*) as n from {customers} group by all
             union all select batch_date, 'orders', count(*) from {orders} group by all
-            union all select batch_date, table_name, count(*) from {quarantine} group by all) group by all"""))
+            union all select batch_date, table_name, count(*) from {quarantine} group by all) group by all""")
+    )
     assert lake == input_rows(warehouse.landing)
     manifest = warehouse.lake("select batch_date, file_name, count(*) from {manifest} group by all having count(*) > 1")
     assert manifest == []
@@ -120,10 +138,10 @@ def test_sigkill_at_every_stage_then_a_normal_run(warehouse):
     newest.write_text("\n".join([text[0], ",".join(fields), *text[2:]]) + "\n")
     late = warehouse.landing / "2023-04-20"
     late.mkdir()
-    (late / "orders.csv").write_text("order_id,customer_id,ordered_at,amount,currency,status\n"
-                                     "LATE-1,LATE-C1,2023-04-19 10:00:00,12.50,USD,completed\n")
-    (late / "customers.csv").write_text("customer_id,created_at,channel,region\n"
-                                        "LATE-C1,2023-04-18 09:00:00,web,north\n")
+    (late / "orders.csv").write_text(
+        "order_id,customer_id,ordered_at,amount,currency,status\nLATE-1,LATE-C1,2023-04-19 10:00:00,12.50,USD,completed\n"
+    )
+    (late / "customers.csv").write_text("customer_id,created_at,channel,region\nLATE-C1,2023-04-18 09:00:00,web,north\n")
 
     delays = [killed_during_dbt(warehouse, rng)]
     assert marts_digest(warehouse.path) == state_b
@@ -165,8 +183,9 @@ def test_a_writer_killed_alone_keeps_the_lock_until_its_dbt_child_is_gone(wareho
     no other run may start until that child is gone; then a run recovers."""
     write_demo_landing(warehouse.landing, customers=150, months=4)
     build_db = warehouse.state / "build" / "build.duckdb"
-    proc = subprocess.Popen([str(RETENTION), "run"], env=warehouse.env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(RETENTION), "run"], env=warehouse.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while not (build_db.exists() and _children(proc.pid)):
         assert proc.poll() is None, "the run ended before dbt started"

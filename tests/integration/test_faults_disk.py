@@ -3,6 +3,7 @@
 Uses small tmpfs mounts (needs root; skipped otherwise): one for the folder of the published
 file, one for the state folder. Each is filled with a ballast file until the run cannot finish.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,7 @@ pytestmark = pytest.mark.slow
 
 def _mount(path: Path, size: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
 
@@ -33,7 +33,7 @@ def _fill(folder: Path, leave_bytes: int) -> Path:
         chunk = b"\0" * (1 << 20)
         remaining = max(0, free - leave_bytes)
         while remaining > 0:
-            remaining -= f.write(chunk[:min(len(chunk), remaining)])
+            remaining -= f.write(chunk[: min(len(chunk), remaining)])
     return ballast
 
 
@@ -81,7 +81,8 @@ def test_disk_full_fails_cleanly_and_leaves_the_published_file(small_disks):
     # 2. the state folder (lake, build database, dbt) is full: ingest or dbt fails, the old file stays
     state_ballast = _fill(warehouse.state, leave_bytes=64 * 1024)
     (warehouse.landing / "2023-07-01" / "orders.csv").write_text(
-        (warehouse.landing / "2023-07-01" / "orders.csv").read_text() * 1)  # unchanged bytes: still a new batch
+        (warehouse.landing / "2023-07-01" / "orders.csv").read_text() * 1
+    )  # unchanged bytes: still a new batch
     done = warehouse.run("run", check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "out of disk space" in done.stderr or "No space left on device" in done.stderr, done.stderr

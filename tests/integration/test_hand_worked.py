@@ -14,6 +14,7 @@ Batches are monthly deltas dated the 1st of the next month; March's export carri
 customers.csv, May's has no customers.csv at all, and B's March order appears twice in its file (the
 last row wins). Every expected number below was worked out by hand from this table.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,7 @@ def customer(cid: str, created: str) -> dict:
 
 
 def order(oid: str, cid: str, at: str, amount: str, status: str = "completed") -> dict:
-    return {"order_id": oid, "customer_id": cid, "ordered_at": at, "amount": amount, "currency": "USD",
-            "status": status}
+    return {"order_id": oid, "customer_id": cid, "ordered_at": at, "amount": amount, "currency": "USD", "status": status}
 
 
 @pytest.fixture(scope="module")
@@ -41,43 +41,80 @@ def published(tmp_path_factory):
     from tests.conftest import Warehouse
 
     wh = Warehouse(tmp_path_factory.mktemp("hand_worked"))
-    write_batch(wh.landing, "2024-02-01",
-                customers=[customer(c, "2024-01-02 09:00:00") for c in "ABCFG"],
-                orders=[order("A1", "A", "2024-01-05 10:00:00", "10.00"),
-                        order("B1", "B", "2024-01-06 10:00:00", "20.00"),
-                        order("C1", "C", "2024-01-07 10:00:00", "30.00"),
-                        order("F0", "F", "2024-01-08 10:00:00", "60.00", "cancelled"),
-                        order("G1", "G", "2024-01-09 10:00:00", "70.00")])
-    write_batch(wh.landing, "2024-03-01",
-                customers=[customer("D", "2024-02-01 08:00:00"), customer("E", "2024-02-03 08:00:00")],
-                orders=[order("A2", "A", "2024-02-05 10:00:00", "11.00"),
-                        order("C2", "C", "2024-02-06 10:00:00", "31.00", "refunded"),
-                        order("D1", "D", "2024-02-07 10:00:00", "40.00", "pending"),
-                        order("E1", "E", "2024-02-08 10:00:00", "50.00")])
-    write_batch(wh.landing, "2024-04-01", customers=[],
-                orders=[order("A3", "A", "2024-03-05 10:00:00", "12.00"),
-                        order("B2", "B", "2024-03-06 10:00:00", "99.00"),
-                        order("D1", "D", "2024-02-07 10:00:00", "40.00", "completed"),
-                        order("E2", "E", "2024-03-08 10:00:00", "51.00", " Completed "),
-                        order("F1", "F", "2024-03-09 10:00:00", "61.00"),
-                        order("B2", "B", "2024-03-06 10:00:00", "21.50")])
-    write_batch(wh.landing, "2024-05-01", customers=[customer("H", "2024-04-01 08:00:00")],
-                orders=[order("A4", "A", "2024-04-05 10:00:00", "13.00"),
-                        order("D2", "D", "2024-04-07 10:00:00", "41.00"),
-                        order("H1", "H", "2024-04-09 10:00:00", "80.00"),
-                        order("G1", "G", "2024-01-09 10:00:00", "70.00", "refunded")])
-    write_batch(wh.landing, "2024-06-01", customers=None,
-                orders=[order("A5", "A", "2024-05-05 10:00:00", "14.00"),
-                        order("G2", "G", "2024-05-09 10:00:00", "71.00"),
-                        order("H2", "H", "2024-05-10 10:00:00", "81.00")])
+    write_batch(
+        wh.landing,
+        "2024-02-01",
+        customers=[customer(c, "2024-01-02 09:00:00") for c in "ABCFG"],
+        orders=[
+            order("A1", "A", "2024-01-05 10:00:00", "10.00"),
+            order("B1", "B", "2024-01-06 10:00:00", "20.00"),
+            order("C1", "C", "2024-01-07 10:00:00", "30.00"),
+            order("F0", "F", "2024-01-08 10:00:00", "60.00", "cancelled"),
+            order("G1", "G", "2024-01-09 10:00:00", "70.00"),
+        ],
+    )
+    write_batch(
+        wh.landing,
+        "2024-03-01",
+        customers=[customer("D", "2024-02-01 08:00:00"), customer("E", "2024-02-03 08:00:00")],
+        orders=[
+            order("A2", "A", "2024-02-05 10:00:00", "11.00"),
+            order("C2", "C", "2024-02-06 10:00:00", "31.00", "refunded"),
+            order("D1", "D", "2024-02-07 10:00:00", "40.00", "pending"),
+            order("E1", "E", "2024-02-08 10:00:00", "50.00"),
+        ],
+    )
+    write_batch(
+        wh.landing,
+        "2024-04-01",
+        customers=[],
+        orders=[
+            order("A3", "A", "2024-03-05 10:00:00", "12.00"),
+            order("B2", "B", "2024-03-06 10:00:00", "99.00"),
+            order("D1", "D", "2024-02-07 10:00:00", "40.00", "completed"),
+            order("E2", "E", "2024-03-08 10:00:00", "51.00", " Completed "),
+            order("F1", "F", "2024-03-09 10:00:00", "61.00"),
+            order("B2", "B", "2024-03-06 10:00:00", "21.50"),
+        ],
+    )
+    write_batch(
+        wh.landing,
+        "2024-05-01",
+        customers=[customer("H", "2024-04-01 08:00:00")],
+        orders=[
+            order("A4", "A", "2024-04-05 10:00:00", "13.00"),
+            order("D2", "D", "2024-04-07 10:00:00", "41.00"),
+            order("H1", "H", "2024-04-09 10:00:00", "80.00"),
+            order("G1", "G", "2024-01-09 10:00:00", "70.00", "refunded"),
+        ],
+    )
+    write_batch(
+        wh.landing,
+        "2024-06-01",
+        customers=None,
+        orders=[
+            order("A5", "A", "2024-05-05 10:00:00", "14.00"),
+            order("G2", "G", "2024-05-09 10:00:00", "71.00"),
+            order("H2", "H", "2024-05-10 10:00:00", "81.00"),
+        ],
+    )
     wh.run("run")
     return wh
 
 
 def period(grain, start, s, e, n, retained, reactivated, churned, rate, strict):
-    return {"period_grain": grain, "period_start": start, "customers_start": s, "customers_end": e,
-            "new_customers": n, "retained_customers": retained, "reactivated_customers": reactivated,
-            "churned_customers": churned, "retention_rate": rate, "strict_retention_rate": strict}
+    return {
+        "period_grain": grain,
+        "period_start": start,
+        "customers_start": s,
+        "customers_end": e,
+        "new_customers": n,
+        "retained_customers": retained,
+        "reactivated_customers": reactivated,
+        "churned_customers": churned,
+        "retention_rate": rate,
+        "strict_retention_rate": strict,
+    }
 
 
 EXPECTED_PERIODS = [
@@ -93,19 +130,34 @@ EXPECTED_PERIODS = [
 
 
 def cohort(start, k, size, active, unbounded, revenue):
-    return {"cohort_grain": "month", "cohort_start": start, "period_number": k, "cohort_size": size,
-            "active_customers": active, "retention_rate": active / size,
-            "unbounded_active_customers": unbounded, "revenue": revenue}
+    return {
+        "cohort_grain": "month",
+        "cohort_start": start,
+        "period_number": k,
+        "cohort_size": size,
+        "active_customers": active,
+        "retention_rate": active / size,
+        "unbounded_active_customers": unbounded,
+        "revenue": revenue,
+    }
 
 
 JAN, FEB, MAR, APR, MAY = (D(2024, m, 1) for m in range(1, 6))
 EXPECTED_COHORTS = [
-    cohort(JAN, 0, 3, 3, 3, 60.00), cohort(JAN, 1, 3, 1, 2, 11.00), cohort(JAN, 2, 3, 2, 2, 33.50),
-    cohort(JAN, 3, 3, 1, 1, 13.00), cohort(JAN, 4, 3, 1, 1, 14.00),
-    cohort(FEB, 0, 2, 2, 2, 90.00), cohort(FEB, 1, 2, 1, 2, 51.00), cohort(FEB, 2, 2, 1, 1, 41.00),
+    cohort(JAN, 0, 3, 3, 3, 60.00),
+    cohort(JAN, 1, 3, 1, 2, 11.00),
+    cohort(JAN, 2, 3, 2, 2, 33.50),
+    cohort(JAN, 3, 3, 1, 1, 13.00),
+    cohort(JAN, 4, 3, 1, 1, 14.00),
+    cohort(FEB, 0, 2, 2, 2, 90.00),
+    cohort(FEB, 1, 2, 1, 2, 51.00),
+    cohort(FEB, 2, 2, 1, 1, 41.00),
     cohort(FEB, 3, 2, 0, 0, 0.00),
-    cohort(MAR, 0, 1, 1, 1, 61.00), cohort(MAR, 1, 1, 0, 0, 0.00), cohort(MAR, 2, 1, 0, 0, 0.00),
-    cohort(APR, 0, 1, 1, 1, 80.00), cohort(APR, 1, 1, 1, 1, 81.00),
+    cohort(MAR, 0, 1, 1, 1, 61.00),
+    cohort(MAR, 1, 1, 0, 0, 0.00),
+    cohort(MAR, 2, 1, 0, 0, 0.00),
+    cohort(APR, 0, 1, 1, 1, 80.00),
+    cohort(APR, 1, 1, 1, 1, 81.00),
     cohort(MAY, 0, 1, 1, 1, 71.00),
 ]
 
@@ -121,9 +173,12 @@ def test_cohort_retention_matches_the_hand_worked_table(published):
 
 
 def test_every_row_read_was_loaded_and_the_quiet_and_missing_files_are_recorded(published):
-    manifest = {(str(b), f): (present, read, loaded, quarantined) for b, f, present, read, loaded, quarantined in
-                published.query("select batch_date, file_name, present, rows_read, rows_loaded, rows_quarantined "
-                                "from audit.load_manifest")}
+    manifest = {
+        (str(b), f): (present, read, loaded, quarantined)
+        for b, f, present, read, loaded, quarantined in published.query(
+            "select batch_date, file_name, present, rows_read, rows_loaded, rows_quarantined from audit.load_manifest"
+        )
+    }
     assert manifest[("2024-04-01", "customers.csv")] == (True, 0, 0, 0)
     assert manifest[("2024-06-01", "customers.csv")] == (False, 0, 0, 0)
     assert manifest[("2024-04-01", "orders.csv")] == (True, 6, 6, 0)

@@ -1,5 +1,6 @@
 """A failing check blocks the publish (issue 3): the run exits non-zero, says what failed, and the
 previously published file is left exactly as it was."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,17 @@ pytestmark = pytest.mark.slow
 
 
 def orders(month: int, n: int) -> list[dict]:
-    return [{"order_id": f"O{month}-{i}", "customer_id": f"C{i}", "ordered_at": f"2024-{month:02d}-1{i % 10} 10:00:00",
-             "amount": "10.00", "currency": "USD", "status": "completed"} for i in range(n)]
+    return [
+        {
+            "order_id": f"O{month}-{i}",
+            "customer_id": f"C{i}",
+            "ordered_at": f"2024-{month:02d}-1{i % 10} 10:00:00",
+            "amount": "10.00",
+            "currency": "USD",
+            "status": "completed",
+        }
+        for i in range(n)
+    ]
 
 
 def customers(n: int) -> list[dict]:
@@ -38,8 +48,10 @@ def test_a_count_that_does_not_reconcile_stops_the_publish(published):
     # Someone (or a bug) alters the lake: the manifest now claims one more row read than was kept.
     manifest = next((published.state / "lake" / "batches" / "2024-02-01").resolve().glob("manifest.parquet"))
     con = duckdb.connect()
-    con.execute(f"copy (select * replace (case when file_name = 'orders.csv' then rows_read + 1 else rows_read end "
-                f"as rows_read) from read_parquet('{manifest}')) to '{manifest}.new' (format parquet)")
+    con.execute(
+        f"copy (select * replace (case when file_name = 'orders.csv' then rows_read + 1 else rows_read end "
+        f"as rows_read) from read_parquet('{manifest}')) to '{manifest}.new' (format parquet)"
+    )
     con.close()
     manifest.with_name("manifest.parquet.new").replace(manifest)
     write_batch(published.landing, "2024-03-01", customers=[], orders=orders(2, 3))
@@ -59,9 +71,12 @@ def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp
     shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     model = project / "dbt_project" / "models" / "marts" / "period_retention.sql"
-    model.write_text(model.read_text().replace(
-        "cast(customers_start - retained_customers as bigint) as churned_customers",
-        "cast(customers_start - retained_customers + 1 as bigint) as churned_customers"))
+    model.write_text(
+        model.read_text().replace(
+            "cast(customers_start - retained_customers as bigint) as churned_customers",
+            "cast(customers_start - retained_customers + 1 as bigint) as churned_customers",
+        )
+    )
     published.env["RETENTION_HOME"] = str(project)
     write_batch(published.landing, "2024-03-01", customers=[], orders=orders(2, 3))
 

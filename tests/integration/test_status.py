@@ -1,4 +1,5 @@
 """`retention status` tells an operator what happened without reading logs."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,9 +8,21 @@ from tests.conftest import write_batch
 
 
 def test_status_shows_the_failed_run_and_the_rejected_batch_with_its_reason(warehouse):
-    write_batch(warehouse.landing, "2024-02-01", customers=[], orders=[
-        {"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-01-05", "amount": "5", "currency": "USD",
-         "status": "completed"}])
+    write_batch(
+        warehouse.landing,
+        "2024-02-01",
+        customers=[],
+        orders=[
+            {
+                "order_id": "O1",
+                "customer_id": "C1",
+                "ordered_at": "2024-01-05",
+                "amount": "5",
+                "currency": "USD",
+                "status": "completed",
+            }
+        ],
+    )
     bad = warehouse.landing / "2024-03-01"
     bad.mkdir()
     (bad / "orders.csv").write_text("order_id;customer_id;ordered_at;amount;currency;status\n")

@@ -1,4 +1,5 @@
 """How the audit turns query rows and great-expectations results into verdicts (no pipeline run)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,10 +32,10 @@ def _gx_result(result: dict, success: bool = True, raised: bool = False):
     import great_expectations.expectations as gxe
     from great_expectations.core import ExpectationValidationResult
 
-    config = gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected",
-                                                 meta={"check": "c"}).configuration
-    return ExpectationValidationResult(success=success, result=result, expectation_config=config,
-                                       exception_info={"raised_exception": raised})
+    config = gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected", meta={"check": "c"}).configuration
+    return ExpectationValidationResult(
+        success=success, result=result, expectation_config=config, exception_info={"raised_exception": raised}
+    )
 
 
 def test_gx_result_without_element_count_is_not_a_success():
@@ -70,8 +71,9 @@ def test_no_rows_and_query_errors_are_errors():
 
 def test_equal_check_names_the_failing_rows_and_nulls_fail():
     check = Check("c", "d", "select 1")
-    frame = _frame([("c", "month 2023-01-01", 5.0, 5.0), ("c", "month 2023-02-01", 7.0, 6.0),
-                    ("c", "month 2023-03-01", math.nan, 1.0)])
+    frame = _frame(
+        [("c", "month 2023-01-01", 5.0, 5.0), ("c", "month 2023-02-01", 7.0, 6.0), ("c", "month 2023-03-01", math.nan, 1.0)]
+    )
     [result] = judge(frame, [check], {"c": {"success": False, "evaluated": 3, "error": None}})
     assert result.status == "failed" and result.rows_failed == 2
     assert "month 2023-02-01: observed 7, expected 6" in result.details
@@ -116,8 +118,11 @@ def test_a_broken_connection_fails_every_check_loudly():
 
 
 def _settings(tmp_path, **env):
-    base = {"RETENTION_WAREHOUSE": str(tmp_path / "w.duckdb"), "RETENTION_STATE_DIR": str(tmp_path / "state"),
-            "RETENTION_LANDING_DIR": str(tmp_path / "landing")}
+    base = {
+        "RETENTION_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "RETENTION_STATE_DIR": str(tmp_path / "state"),
+        "RETENTION_LANDING_DIR": str(tmp_path / "landing"),
+    }
     return load_settings(base | env)
 
 
@@ -136,8 +141,13 @@ def test_unreadable_build_database_fails_the_audit_and_is_recorded(tmp_path, con
 def test_settings_for_freshness_and_volume(tmp_path):
     s = _settings(tmp_path)
     assert (s.freshness_max_days, s.freshness_severity, s.volume_warn_ratio, s.volume_fail_ratio) == (35, "warn", 3.0, 0.0)
-    s = _settings(tmp_path, RETENTION_FRESHNESS_MAX_DAYS="2", RETENTION_FRESHNESS_SEVERITY="FAIL",
-                  RETENTION_VOLUME_WARN_RATIO="2", RETENTION_VOLUME_FAIL_RATIO="5")
+    s = _settings(
+        tmp_path,
+        RETENTION_FRESHNESS_MAX_DAYS="2",
+        RETENTION_FRESHNESS_SEVERITY="FAIL",
+        RETENTION_VOLUME_WARN_RATIO="2",
+        RETENTION_VOLUME_FAIL_RATIO="5",
+    )
     assert freshness_check(s).severity == "fail" and freshness_check(s).compare == "at_most"
     v = volume_check(s)
     assert (v.severity, v.fail_above) == ("warn", 5.0)
@@ -152,8 +162,7 @@ def test_settings_for_freshness_and_volume(tmp_path):
 
 
 def test_failpoint_is_inert_unless_named_and_kills_when_named():
-    code = ("from retention.faults import failpoint\n"
-            "failpoint('publish.copied'); failpoint('publish.renamed'); print('survived')")
+    code = "from retention.faults import failpoint\nfailpoint('publish.copied'); failpoint('publish.renamed'); print('survived')"
     env = dict(os.environ, RETENTION_FAILPOINT="publish.renamed")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == -signal.SIGKILL and "survived" not in done.stdout
@@ -161,8 +170,10 @@ def test_failpoint_is_inert_unless_named_and_kills_when_named():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "survived" in done.stdout
     env |= {"RETENTION_FAILPOINT": "publish.copied", "RETENTION_FAILPOINT_HIT": "2"}
-    code2 = ("from retention.faults import failpoint\n"
-             "failpoint('publish.copied'); print('first'); failpoint('publish.copied'); print('second')")
+    code2 = (
+        "from retention.faults import failpoint\n"
+        "failpoint('publish.copied'); print('first'); failpoint('publish.copied'); print('second')"
+    )
     done = subprocess.run([sys.executable, "-c", code2], env=env, capture_output=True, text=True)
     assert done.returncode == -signal.SIGKILL and "first" in done.stdout and "second" not in done.stdout
 

@@ -89,8 +89,7 @@ def test_rerun_replaces_own_batches_only(tmp_path: Path) -> None:
 def test_layout_and_headers(landing: tuple[Path, dict]) -> None:
     root, summary = landing
     batches = _batches(root)
-    assert [p.name for p in batches] == [date(2023 + (m // 12), m % 12 + 1, 1).isoformat()
-                                         for m in range(1, SMALL["months"] + 1)]
+    assert [p.name for p in batches] == [date(2023 + (m // 12), m % 12 + 1, 1).isoformat() for m in range(1, SMALL["months"] + 1)]
     assert summary["batches"] == len(batches)
     for batch in batches:
         assert sorted(p.name for p in batch.iterdir()) == ["customers.csv", "orders.csv"]
@@ -135,8 +134,7 @@ def test_batches_hold_their_month_or_updates_of_earlier_rows(landing: tuple[Path
     seen = {"customer_id": set(), "order_id": set()}
     for batch in _batches(root):
         month = _activity_month(batch)
-        for name, key, ts in (("customers.csv", "customer_id", "created_at"),
-                              ("orders.csv", "order_id", "ordered_at")):
+        for name, key, ts in (("customers.csv", "customer_id", "created_at"), ("orders.csv", "order_id", "ordered_at")):
             rows = _read(batch / name)
             for row in rows:
                 is_new = row[ts].startswith(month)
@@ -193,7 +191,7 @@ def _completed_months(root: Path) -> dict[str, set[str]]:
 
 def _reactivated(active_months: set[str], months: list[str]) -> bool:
     flags = [m in active_months for m in months]
-    return any(flags[i] and not flags[i + 1] and any(flags[i + 2:]) for i in range(len(flags) - 1))
+    return any(flags[i] and not flags[i + 1] and any(flags[i + 2 :]) for i in range(len(flags) - 1))
 
 
 def test_churn_and_reactivation(landing: tuple[Path, dict]) -> None:
@@ -214,8 +212,7 @@ def test_some_customers_never_order(landing: tuple[Path, dict]) -> None:
 
 def test_some_fields_need_quoting(landing: tuple[Path, dict]) -> None:
     root, _ = landing
-    tricky = [r["name"] for b in _batches(root) for r in _read(b / "customers.csv")
-              if "," in r["name"] or '"' in r["name"]]
+    tricky = [r["name"] for b in _batches(root) for r in _read(b / "customers.csv") if "," in r["name"] or '"' in r["name"]]
     assert any("," in n for n in tricky) and any('"' in n for n in tricky)
     raw = "".join((b / "customers.csv").read_text(encoding="utf-8") for b in _batches(root))
     assert any(f'"{n.replace(chr(34), chr(34) * 2)}"' in raw for n in tricky)

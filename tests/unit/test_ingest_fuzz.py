@@ -5,6 +5,7 @@ either rejects the batch with a BatchRejected naming it (a file-level problem), 
 rows read = loaded + quarantined for every file of the manifest, and every quarantined row of the
 lake has a line within the file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,17 +22,21 @@ from retention.ingest.landing import BatchRejected
 
 from .test_ingest_loader import Lake
 
-ORDERS = [["order_id", "customer_id", "ordered_at", "amount", "currency", "status"],
-          ["o1", "c1", "2024-03-01 10:00:00", "10.50", "USD", "completed"],
-          ["o2", "c2", "2024-03-02", "3", "usd", " Pending "],
-          ["o3", "c1", "2024-03-02T10:00:00+08:00", "7.25", "EUR", "refunded"],
-          ["o4", "c3", "2024-03-03", "0", "USD", "cancelled"],
-          ["o5", "c2, \"the second\"", "2024-03-04 23:59:59", "1", "USD", "completed"],
-          ["o6", "c4", "2024-03-05", "2", "USD", "completed"]]
-CUSTOMERS = [["customer_id", "created_at", "channel", "region", "email"],
-             ["c1", "2024-01-01", "web", "north", "a@example.com"],
-             ["c2", "2024-01-02", "two\nlines", "华东", "b@example.com"],
-             ["c3", "2024-01-03", "ads", "south", ""]]
+ORDERS = [
+    ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"],
+    ["o1", "c1", "2024-03-01 10:00:00", "10.50", "USD", "completed"],
+    ["o2", "c2", "2024-03-02", "3", "usd", " Pending "],
+    ["o3", "c1", "2024-03-02T10:00:00+08:00", "7.25", "EUR", "refunded"],
+    ["o4", "c3", "2024-03-03", "0", "USD", "cancelled"],
+    ["o5", 'c2, "the second"', "2024-03-04 23:59:59", "1", "USD", "completed"],
+    ["o6", "c4", "2024-03-05", "2", "USD", "completed"],
+]
+CUSTOMERS = [
+    ["customer_id", "created_at", "channel", "region", "email"],
+    ["c1", "2024-01-01", "web", "north", "a@example.com"],
+    ["c2", "2024-01-02", "two\nlines", "华东", "b@example.com"],
+    ["c3", "2024-01-03", "ads", "south", ""],
+]
 
 
 def _encode(rows: list[list[str]], encoding: str, newline: str) -> bytes:
@@ -44,26 +49,30 @@ def _encode(rows: list[list[str]], encoding: str, newline: str) -> bytes:
 @st.composite
 def corrupted(draw, rows: list[list[str]]) -> bytes:
     rows = [list(r) for r in rows]
-    if draw(st.booleans()):                       # swap two columns (header included)
+    if draw(st.booleans()):  # swap two columns (header included)
         i, j = draw(st.integers(0, len(rows[0]) - 1)), draw(st.integers(0, len(rows[0]) - 1))
         for r in rows:
             r[i], r[j] = r[j], r[i]
-    if draw(st.booleans()):                       # duplicate a line
+    if draw(st.booleans()):  # duplicate a line
         k = draw(st.integers(0, len(rows) - 1))
         rows.insert(draw(st.integers(1, len(rows))), list(rows[k]))
-    data = bytearray(_encode(rows, draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"])),
-                         draw(st.sampled_from(["\n", "\r\n"]))))
-    for _ in range(draw(st.integers(0, 3))):      # insert bytes, favouring the CSV's own specials
+    data = bytearray(
+        _encode(rows, draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030"])), draw(st.sampled_from(["\n", "\r\n"])))
+    )
+    for _ in range(draw(st.integers(0, 3))):  # insert bytes, favouring the CSV's own specials
         at = draw(st.integers(0, len(data)))
-        junk = draw(st.one_of(st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b'""', b"\xff", b"\x00",
-                                               b"\xe4\xb8", b" ", b";"]),
-                              st.binary(min_size=1, max_size=4)))
+        junk = draw(
+            st.one_of(
+                st.sampled_from([b'"', b",", b"\n", b"\r", b"\r\n", b'""', b"\xff", b"\x00", b"\xe4\xb8", b" ", b";"]),
+                st.binary(min_size=1, max_size=4),
+            )
+        )
         data[at:at] = junk
-    if draw(st.booleans()):                       # cut
-        data = data[:draw(st.integers(0, len(data)))]
-    if draw(st.integers(0, 4)) == 0:              # remove a span
+    if draw(st.booleans()):  # cut
+        data = data[: draw(st.integers(0, len(data)))]
+    if draw(st.integers(0, 4)) == 0:  # remove a span
         a = draw(st.integers(0, len(data)))
-        data[a:a + draw(st.integers(1, 20))] = b""
+        data[a : a + draw(st.integers(1, 20))] = b""
     return bytes(data)
 
 
@@ -75,11 +84,11 @@ def test_corrupted_exports_never_crash_the_loader(orders: bytes, customers: byte
         lake = Lake(base)
         lake.write("2024-03-10/orders.csv", orders)
         lake.write("2024-03-10/customers.csv", customers)
-        report = lake.ingest()          # anything but a BatchRejected raised here is a bug
+        report = lake.ingest()  # anything but a BatchRejected raised here is a bug
         for e in report.rejected:
             assert isinstance(e, BatchRejected)
             assert str(e).startswith("batch 2024-03-10")
-            assert "row accounting" not in str(e), str(e)   # the loader's own consistency check
+            assert "row accounting" not in str(e), str(e)  # the loader's own consistency check
         if report.rejected:
             assert lake.batches() == []
             return
@@ -108,12 +117,13 @@ def valid_export(draw) -> tuple[bytes, dict[str, tuple[int, bool, str]]]:
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     text, line, expected = "order_id,customer_id,ordered_at,amount,currency,status,note" + newline, 2, {}
     for i in range(draw(st.integers(0, 25))):
-        for _ in range(draw(st.integers(0, 1)) * draw(st.integers(1, 2))):   # blank lines before it
+        for _ in range(draw(st.integers(0, 1)) * draw(st.integers(1, 2))):  # blank lines before it
             text, line = text + newline, line + 1
         amount = draw(st.sampled_from(["1", "2.50", "x"]))
         out = io.StringIO()
         csv.writer(out, lineterminator=newline).writerow(
-            [f"o{i}", "c1", "2024-03-01", amount, "USD", "completed", draw(st.sampled_from(NOTES))])
+            [f"o{i}", "c1", "2024-03-01", amount, "USD", "completed", draw(st.sampled_from(NOTES))]
+        )
         record = out.getvalue()
         expected[f"o{i}"] = (line, amount != "x", record.replace("\r\n", "\n").removesuffix("\n"))
         text, line = text + record, line + record.count("\n")
@@ -139,8 +149,24 @@ def test_every_record_keeps_the_line_it_starts_on(export: tuple[bytes, dict[str,
         shutil.rmtree(base, ignore_errors=True)
 
 
-FRAGMENTS = ["plain", "", '6" screen', 'a"b', 'x"', '"q"', '"a,b"', 'a""b', ' "a"', '"a" ', '"a"b', '""', '"',
-             'say ""hi""', '"x""y"', '"two\nlines"']
+FRAGMENTS = [
+    "plain",
+    "",
+    '6" screen',
+    'a"b',
+    'x"',
+    '"q"',
+    '"a,b"',
+    'a""b',
+    ' "a"',
+    '"a" ',
+    '"a"b',
+    '""',
+    '"',
+    'say ""hi""',
+    '"x""y"',
+    '"two\nlines"',
+]
 
 
 @st.composite
@@ -152,13 +178,14 @@ def loosely_quoted_export(draw) -> bytes:
     for i in range(draw(st.integers(1, 12))):
         note, region = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
         fields = f"o{i},c1,2024-03-01,{draw(st.sampled_from(['1', 'x']))},USD,completed,{note},{region}"
-        width = draw(st.sampled_from(["", "", "", "extra", "drop"]))   # a field too many or too few
+        width = draw(st.sampled_from(["", "", "", "extra", "drop"]))  # a field too many or too few
         lines.append(fields + ",x" if width == "extra" else fields.rsplit(",", 1)[0] if width == "drop" else fields)
     return ("\n".join(lines) + "\n").encode()
 
 
 def _lake_contents(data: bytes, python_only: bool) -> tuple:
     from retention.ingest import csvrows
+
     base = Path(tempfile.mkdtemp(prefix="ingest-diff-"))
     try:
         with pytest.MonkeyPatch.context() as mp:
@@ -170,8 +197,11 @@ def _lake_contents(data: bytes, python_only: bool) -> tuple:
         if report.rejected:
             return ("rejected", [str(e) for e in report.rejected])
         m = lake.manifest("orders.csv")
-        return (lake.query("select order_id, source_line, extra_columns from {orders} order by all"),
-                lake.quarantine(), (m["rows_read"], m["rows_loaded"], m["rows_quarantined"]))
+        return (
+            lake.query("select order_id, source_line, extra_columns from {orders} order by all"),
+            lake.quarantine(),
+            (m["rows_read"], m["rows_loaded"], m["rows_quarantined"]),
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -2,6 +2,7 @@
 
 Every expectation is worked out by hand from the file written in the test.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,9 +32,15 @@ class Lake:
         self.landing = base / "landing"
         self.landing.mkdir(parents=True, exist_ok=True)
         self.state = base / "state"
-        self.env = {"RETENTION_LANDING_DIR": str(self.landing), "RETENTION_STATE_DIR": str(self.state),
-                    "RETENTION_WAREHOUSE": str(base / "warehouse.duckdb"), "RETENTION_THREADS": "2",
-                    "RETENTION_MEMORY_LIMIT": "1GB", "RETENTION_PII_SALT": "pepper", **env}
+        self.env = {
+            "RETENTION_LANDING_DIR": str(self.landing),
+            "RETENTION_STATE_DIR": str(self.state),
+            "RETENTION_WAREHOUSE": str(base / "warehouse.duckdb"),
+            "RETENTION_THREADS": "2",
+            "RETENTION_MEMORY_LIMIT": "1GB",
+            "RETENTION_PII_SALT": "pepper",
+            **env,
+        }
 
     @property
     def settings(self):
@@ -51,8 +58,9 @@ class Lake:
         return ingest(self.settings)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        globs = {t: f"({lake_tables.table_sql(self.state / 'lake', t)})"
-                 for t in ("customers", "orders", "quarantine", "manifest")}
+        globs = {
+            t: f"({lake_tables.table_sql(self.state / 'lake', t)})" for t in ("customers", "orders", "quarantine", "manifest")
+        }
         con = duckdb.connect()
         try:
             return con.execute(sql.format(**globs), params or []).fetchall()
@@ -62,9 +70,11 @@ class Lake:
     def manifest(self, file_name: str, batch: str | None = None) -> dict:
         con = duckdb.connect()
         try:
-            cur = con.execute(f"select * from read_parquet('{self.state}/lake/batches/*/manifest.parquet') "
-                              "where file_name = ? and (? is null or batch_date = cast(? as date))",
-                              [file_name, batch, batch])
+            cur = con.execute(
+                f"select * from read_parquet('{self.state}/lake/batches/*/manifest.parquet') "
+                "where file_name = ? and (? is null or batch_date = cast(? as date))",
+                [file_name, batch, batch],
+            )
             rows = [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
         finally:
             con.close()
@@ -72,8 +82,7 @@ class Lake:
         return rows[0]
 
     def quarantine(self) -> list[tuple]:
-        return self.query("select source_file, source_line, reason, raw_text from {quarantine} "
-                          "order by source_file, source_line")
+        return self.query("select source_file, source_line, reason, raw_text from {quarantine} order by source_file, source_line")
 
     def batches(self) -> list[str]:
         links = self.state / "lake" / "batches"
@@ -97,14 +106,16 @@ def assert_accounted(lake: Lake, file_name: str, read: int, loaded: int, quarant
 
 # --- formats -------------------------------------------------------------------------------------
 
+
 def test_columns_in_any_order_and_header_case_and_spaces(lake):
-    lake.write("2024-03-10/orders.csv",
-               " Status ,AMOUNT, Order_ID ,customer_id ,Currency,  ORDERED_AT\n"
-               "completed,12.50,o1,c1,usd,2024-03-01 10:20:30\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        " Status ,AMOUNT, Order_ID ,customer_id ,Currency,  ORDERED_AT\ncompleted,12.50,o1,c1,usd,2024-03-01 10:20:30\n",
+    )
     ok(lake.ingest())
-    assert lake.query("select order_id, customer_id, ordered_at, amount, currency, status, extra_columns "
-                      "from {orders}") == [
-        ("o1", "c1", dt.datetime(2024, 3, 1, 10, 20, 30), Decimal("12.5"), "USD", "completed", None)]
+    assert lake.query("select order_id, customer_id, ordered_at, amount, currency, status, extra_columns from {orders}") == [
+        ("o1", "c1", dt.datetime(2024, 3, 1, 10, 20, 30), Decimal("12.5"), "USD", "completed", None)
+    ]
 
 
 def test_utf8_with_bom(lake):
@@ -115,45 +126,61 @@ def test_utf8_with_bom(lake):
 
 
 def test_gb18030_is_transcoded(lake):
-    lake.write("2024-03-10/customers.csv", CUSTOMERS_HEADER + "\nc1,2024-03-01,微信,华东\nc2,2024-03-02,web,华南\n",
-               encoding="gb18030")
+    lake.write(
+        "2024-03-10/customers.csv", CUSTOMERS_HEADER + "\nc1,2024-03-01,微信,华东\nc2,2024-03-02,web,华南\n", encoding="gb18030"
+    )
     ok(lake.ingest())
     assert lake.query("select customer_id, channel, region from {customers} order by 1") == [
-        ("c1", "微信", "华东"), ("c2", "web", "华南")]
+        ("c1", "微信", "华东"),
+        ("c2", "web", "华南"),
+    ]
     assert lake.manifest("customers.csv")["encoding"] == "gb18030"
 
 
 def test_crlf_line_ends(lake):
-    lake.write("2024-03-10/orders.csv", ORDERS_HEADER + "\no1,c1,2024-03-01,5,USD,completed\n"
-               "o2,c1,2024-03-02,x,USD,completed\no3,c2,2024-03-03,7,USD,pending\n", newline="\r\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        ORDERS_HEADER + "\no1,c1,2024-03-01,5,USD,completed\no2,c1,2024-03-02,x,USD,completed\no3,c2,2024-03-03,7,USD,pending\n",
+        newline="\r\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, source_line, status from {orders} order by 1") == [
-        ("o1", 2, "completed"), ("o3", 4, "pending")]
-    assert lake.quarantine() == [("2024-03-10/orders.csv", 3, "unparseable amount: x",
-                                  "o2,c1,2024-03-02,x,USD,completed")]
+        ("o1", 2, "completed"),
+        ("o3", 4, "pending"),
+    ]
+    assert lake.quarantine() == [("2024-03-10/orders.csv", 3, "unparseable amount: x", "o2,c1,2024-03-02,x,USD,completed")]
 
 
 def test_quoted_fields_with_commas_quotes_and_newlines(lake):
-    lake.write("2024-03-10/customers.csv", CUSTOMERS_HEADER + "\n"
-               'c1,2024-03-01,"web, paid","the ""north"""\n'      # line 2
-               'c2,2024-03-01,"two\nlines",east\n'                 # lines 3-4
-               '"c3",2024-03-02,"",west\n'                         # line 5
-               ',2024-03-02,"x\ny",south\n')                       # lines 6-7: missing key
+    lake.write(
+        "2024-03-10/customers.csv",
+        CUSTOMERS_HEADER + "\n"
+        'c1,2024-03-01,"web, paid","the ""north"""\n'  # line 2
+        'c2,2024-03-01,"two\nlines",east\n'  # lines 3-4
+        '"c3",2024-03-02,"",west\n'  # line 5
+        ',2024-03-02,"x\ny",south\n',
+    )  # lines 6-7: missing key
     ok(lake.ingest())
     assert lake.query("select customer_id, source_line, channel, region from {customers} order by 1") == [
-        ("c1", 2, "web, paid", 'the "north"'), ("c2", 3, "two\nlines", "east"), ("c3", 5, None, "west")]
+        ("c1", 2, "web, paid", 'the "north"'),
+        ("c2", 3, "two\nlines", "east"),
+        ("c3", 5, None, "west"),
+    ]
     assert lake.quarantine() == [("2024-03-10/customers.csv", 6, "missing customer_id", ',2024-03-02,"x\ny",south')]
     assert_accounted(lake, "customers.csv", 4, 3, 1)
 
 
 def test_timestamp_formats_and_offsets_to_utc(lake):
-    lake.write("2024-03-10/orders.csv", ORDERS_HEADER + "\n"
-               "o1,c1,2024-03-01 10:20:30,1,USD,completed\n"
-               "o2,c1,2024-03-01,1,USD,completed\n"
-               "o3,c1,2024-03-01T10:20:30+08:00,1,USD,completed\n"
-               "o4,c1,2024-03-01T23:30:00-05:00,1,USD,completed\n"
-               "o5,c1,2024-03-01T06:00:00Z,1,USD,completed\n"
-               "o6,c1,2024-03-01 01:00:00+0530,1,USD,completed\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        ORDERS_HEADER + "\n"
+        "o1,c1,2024-03-01 10:20:30,1,USD,completed\n"
+        "o2,c1,2024-03-01,1,USD,completed\n"
+        "o3,c1,2024-03-01T10:20:30+08:00,1,USD,completed\n"
+        "o4,c1,2024-03-01T23:30:00-05:00,1,USD,completed\n"
+        "o5,c1,2024-03-01T06:00:00Z,1,USD,completed\n"
+        "o6,c1,2024-03-01 01:00:00+0530,1,USD,completed\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, ordered_at from {orders} order by 1") == [
         ("o1", dt.datetime(2024, 3, 1, 10, 20, 30)),
@@ -166,18 +193,28 @@ def test_timestamp_formats_and_offsets_to_utc(lake):
 
 
 def test_status_any_case_with_stray_spaces(lake):
-    lake.write("2024-03-10/orders.csv", ORDERS_HEADER + "\n"
-               "o1,c1,2024-03-01,1,USD, Completed \no2,c1,2024-03-01,1,USD,REFUNDED\n"
-               "o3,c1,2024-03-01,1,USD,  pending\no4,c1,2024-03-01,1,USD,Cancelled  \n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        ORDERS_HEADER + "\n"
+        "o1,c1,2024-03-01,1,USD, Completed \no2,c1,2024-03-01,1,USD,REFUNDED\n"
+        "o3,c1,2024-03-01,1,USD,  pending\no4,c1,2024-03-01,1,USD,Cancelled  \n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, status from {orders} order by 1") == [
-        ("o1", "completed"), ("o2", "refunded"), ("o3", "pending"), ("o4", "cancelled")]
+        ("o1", "completed"),
+        ("o2", "refunded"),
+        ("o3", "pending"),
+        ("o4", "cancelled"),
+    ]
 
 
 def test_extra_columns_are_kept_as_json(lake):
-    lake.write("2024-03-10/orders.csv", "order_id,Coupon Code,customer_id,ordered_at,amount,currency,status,Sales Rep\n"
-               "o1,SPRING,c1,2024-03-01,1,USD,completed,Ann\no2,,c1,2024-03-01,1,USD,completed,Bob\n"
-               "o3,,c1,2024-03-01,1,USD,completed,\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        "order_id,Coupon Code,customer_id,ordered_at,amount,currency,status,Sales Rep\n"
+        "o1,SPRING,c1,2024-03-01,1,USD,completed,Ann\no2,,c1,2024-03-01,1,USD,completed,Bob\n"
+        "o3,,c1,2024-03-01,1,USD,completed,\n",
+    )
     ok(lake.ingest())
     got = dict(lake.query("select order_id, extra_columns from {orders}"))
     assert json.loads(got["o1"]) == {"coupon code": "SPRING", "sales rep": "Ann"}
@@ -187,8 +224,11 @@ def test_extra_columns_are_kept_as_json(lake):
 
 def test_headers_named_like_the_loaders_own_columns(lake):
     """Extra columns called _line, v_amount, problem or source_line must not collide with the loader's."""
-    lake.write("2024-03-10/orders.csv", "_line,order_id,customer_id,ordered_at,amount,currency,status,v_amount,"
-               "problem,source_line,rowid\nx,o1,c1,2024-03-01,3,USD,completed,y,z,w,r\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        "_line,order_id,customer_id,ordered_at,amount,currency,status,v_amount,"
+        "problem,source_line,rowid\nx,o1,c1,2024-03-01,3,USD,completed,y,z,w,r\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, amount, source_line from {orders}") == [("o1", Decimal("3"), 2)]
     extra = json.loads(lake.query("select extra_columns from {orders}")[0][0])
@@ -197,8 +237,10 @@ def test_headers_named_like_the_loaders_own_columns(lake):
 
 def test_lone_carriage_return_inside_a_field(lake):
     """A stray CR (not part of CRLF) is data, not a line end: DuckDB's reader stops on it."""
-    lake.write("2024-03-10/customers.csv", CUSTOMERS_HEADER + "\nc1,2024-03-01,we\rb,north\n"
-               'c2,2024-03-01,"a\rb",south\nc3,2024-03-01,web,east\n')
+    lake.write(
+        "2024-03-10/customers.csv",
+        CUSTOMERS_HEADER + '\nc1,2024-03-01,we\rb,north\nc2,2024-03-01,"a\rb",south\nc3,2024-03-01,web,east\n',
+    )
     report = lake.ingest()
     ok(report)
     loaded = lake.query("select customer_id, source_line from {customers} order by 1")
@@ -211,46 +253,71 @@ def test_lone_carriage_return_inside_a_field(lake):
 
 # --- column mappings -----------------------------------------------------------------------------
 
+
 def test_chinese_export_gb18030_with_shanghai_times(lake):
     lake.write("retention_mapping.yml", "extends: zh_cn\n")
-    lake.write("2024-03-10/customers.csv", "客户编号,注册时间,渠道,地区,手机\nc1,2024-03-01 08:00:00,微信,华东,13800000000\n",
-               encoding="gb18030")
-    lake.write("2024-03-10/orders.csv", "订单编号,客户编号,下单时间,金额,币种,状态\n"
-               "o1,c1,2024-03-01 08:00:00,99.5,CNY,已完成\n"
-               "o2,c1,2024-03-02 07:59:59,10,CNY,已退款\n"
-               "o3,c1,2024-03-03,10,CNY,不知道\n", encoding="gb18030")
+    lake.write(
+        "2024-03-10/customers.csv",
+        "客户编号,注册时间,渠道,地区,手机\nc1,2024-03-01 08:00:00,微信,华东,13800000000\n",
+        encoding="gb18030",
+    )
+    lake.write(
+        "2024-03-10/orders.csv",
+        "订单编号,客户编号,下单时间,金额,币种,状态\n"
+        "o1,c1,2024-03-01 08:00:00,99.5,CNY,已完成\n"
+        "o2,c1,2024-03-02 07:59:59,10,CNY,已退款\n"
+        "o3,c1,2024-03-03,10,CNY,不知道\n",
+        encoding="gb18030",
+    )
     ok(lake.ingest())
     # Asia/Shanghai is UTC+8 all year: 08:00 local = 00:00 UTC, midnight local = 16:00 UTC the day before
     assert lake.query("select order_id, customer_id, ordered_at, amount, currency, status from {orders} order by 1") == [
         ("o1", "c1", dt.datetime(2024, 3, 1, 0, 0), Decimal("99.5"), "CNY", "completed"),
-        ("o2", "c1", dt.datetime(2024, 3, 1, 23, 59, 59), Decimal("10"), "CNY", "refunded")]
+        ("o2", "c1", dt.datetime(2024, 3, 1, 23, 59, 59), Decimal("10"), "CNY", "refunded"),
+    ]
     assert lake.query("select customer_id, created_at, channel, region from {customers}") == [
-        ("c1", dt.datetime(2024, 3, 1, 0, 0), "微信", "华东")]
+        ("c1", dt.datetime(2024, 3, 1, 0, 0), "微信", "华东")
+    ]
     assert [r[1:3] for r in lake.quarantine()] == [(4, "unknown status: 不知道")]
     assert lake.manifest("orders.csv")["encoding"] == "gb18030"
 
 
 def test_landing_mapping_extends_with_overrides(lake):
-    lake.write("retention_mapping.yml", "extends: zh_cn\ntables:\n  orders:\n    columns:\n      order_id: [单号]\n"
-               "    status_values:\n      交易成功: completed\n")
-    lake.write("2024-03-10/orders.csv", "单号,客户编号,下单时间,金额,币种,状态\no1,c1,2024-03-01 08:00:00,1,CNY,交易成功\n"
-               "o2,c1,2024-03-01 08:00:00,1,CNY,已完成\n")
+    lake.write(
+        "retention_mapping.yml",
+        "extends: zh_cn\ntables:\n  orders:\n    columns:\n      order_id: [单号]\n"
+        "    status_values:\n      交易成功: completed\n",
+    )
+    lake.write(
+        "2024-03-10/orders.csv",
+        "单号,客户编号,下单时间,金额,币种,状态\no1,c1,2024-03-01 08:00:00,1,CNY,交易成功\n"
+        "o2,c1,2024-03-01 08:00:00,1,CNY,已完成\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, status, ordered_at from {orders} order by 1") == [
-        ("o1", "completed", dt.datetime(2024, 3, 1)), ("o2", "completed", dt.datetime(2024, 3, 1))]
+        ("o1", "completed", dt.datetime(2024, 3, 1)),
+        ("o2", "completed", dt.datetime(2024, 3, 1)),
+    ]
 
 
 def test_hubspot_export_by_environment_variable(tmp_path):
     lake = Lake(tmp_path, RETENTION_COLUMN_MAPPING="hubspot")
-    lake.write("2024-03-10/customers.csv", "Record ID,First Name,Email,Create Date,Original Source,State/Region\n"
-               "101,Ada,ada@example.com,2024-03-01 09:00:00,ORGANIC_SEARCH,CA\n")
-    lake.write("2024-03-10/orders.csv", "Deal ID,Deal Name,Associated Contact ID,Close Date,Amount,Deal Currency Code,"
-               "Deal Stage\n9001,Big deal,101,2024-03-02T10:00:00Z,1500,usd,closedwon\n"
-               "9002,Lost,101,2024-03-03T10:00:00Z,10,USD,Closed Lost\n")
+    lake.write(
+        "2024-03-10/customers.csv",
+        "Record ID,First Name,Email,Create Date,Original Source,State/Region\n"
+        "101,Ada,ada@example.com,2024-03-01 09:00:00,ORGANIC_SEARCH,CA\n",
+    )
+    lake.write(
+        "2024-03-10/orders.csv",
+        "Deal ID,Deal Name,Associated Contact ID,Close Date,Amount,Deal Currency Code,"
+        "Deal Stage\n9001,Big deal,101,2024-03-02T10:00:00Z,1500,usd,closedwon\n"
+        "9002,Lost,101,2024-03-03T10:00:00Z,10,USD,Closed Lost\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, customer_id, ordered_at, amount, currency, status from {orders} order by 1") == [
         ("9001", "101", dt.datetime(2024, 3, 2, 10), Decimal("1500"), "USD", "completed"),
-        ("9002", "101", dt.datetime(2024, 3, 3, 10), Decimal("10"), "USD", "cancelled")]
+        ("9002", "101", dt.datetime(2024, 3, 3, 10), Decimal("10"), "USD", "cancelled"),
+    ]
     assert lake.query("select customer_id, channel, region from {customers}") == [("101", "ORGANIC_SEARCH", "CA")]
 
 
@@ -259,27 +326,44 @@ def test_hubspot_export_by_environment_variable(tmp_path):
 GOOD = "o1,c1,2024-03-01 10:00:00,10.00,USD,completed"
 
 
-@pytest.mark.parametrize("row, reason", [
-    (",c9,2024-03-01,5,USD,completed", "missing order_id"),
-    ("o9,  ,2024-03-01,5,USD,completed", "missing customer_id"),
-    ("o9,c9,01/03/2024,5,USD,completed", "unparseable ordered_at: 01/03/2024"),
-    ("o9,c9,2024-02-30,5,USD,completed", "unparseable ordered_at: 2024-02-30"),
-    ("o9,c9,2024-03-01,12.5.0,USD,completed", "unparseable amount: 12.5.0"),
-    ("o9,c9,2024-03-01,-0.01,USD,completed", "negative amount: -0.01"),
-    ("o9,c9,2024-03-01,5,USD,shipped", "unknown status: shipped"),
-    ("o9,c9,2024-03-01,5,USD,completed,surplus", "wrong number of fields: expected 6, found 7"),
-    ("o9,c9,2024-03-01,5,USD", "wrong number of fields: expected 6, found 5"),
-    # export dated 2024-03-10: 2024-03-12 00:00 UTC is after the export date + 1 day
-    ("o9,c9,2024-03-12 00:00:00,5,USD,completed", "ordered_at in the future (after the export date 2024-03-10): "
-                                                  "2024-03-12 00:00:00"),
-], ids=["missing-order-id", "missing-customer-id", "bad-timestamp", "impossible-date", "bad-amount",
-        "negative-amount", "unknown-status", "too-many-fields", "too-few-fields", "future-timestamp"])
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        (",c9,2024-03-01,5,USD,completed", "missing order_id"),
+        ("o9,  ,2024-03-01,5,USD,completed", "missing customer_id"),
+        ("o9,c9,01/03/2024,5,USD,completed", "unparseable ordered_at: 01/03/2024"),
+        ("o9,c9,2024-02-30,5,USD,completed", "unparseable ordered_at: 2024-02-30"),
+        ("o9,c9,2024-03-01,12.5.0,USD,completed", "unparseable amount: 12.5.0"),
+        ("o9,c9,2024-03-01,-0.01,USD,completed", "negative amount: -0.01"),
+        ("o9,c9,2024-03-01,5,USD,shipped", "unknown status: shipped"),
+        ("o9,c9,2024-03-01,5,USD,completed,surplus", "wrong number of fields: expected 6, found 7"),
+        ("o9,c9,2024-03-01,5,USD", "wrong number of fields: expected 6, found 5"),
+        # export dated 2024-03-10: 2024-03-12 00:00 UTC is after the export date + 1 day
+        (
+            "o9,c9,2024-03-12 00:00:00,5,USD,completed",
+            "ordered_at in the future (after the export date 2024-03-10): 2024-03-12 00:00:00",
+        ),
+    ],
+    ids=[
+        "missing-order-id",
+        "missing-customer-id",
+        "bad-timestamp",
+        "impossible-date",
+        "bad-amount",
+        "negative-amount",
+        "unknown-status",
+        "too-many-fields",
+        "too-few-fields",
+        "future-timestamp",
+    ],
+)
 def test_row_problem_goes_to_quarantine(lake, row, reason):
     lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n{row}\no2,c1,2024-03-02,1,USD,pending\n")
     ok(lake.ingest())
     assert lake.query("select order_id, source_line from {orders} order by 1") == [("o1", 2), ("o2", 4)]
-    assert lake.query("select batch_date, source_file, table_name, source_line, reason, raw_text from {quarantine}") \
-        == [(dt.date(2024, 3, 10), "2024-03-10/orders.csv", "orders", 3, reason, row)]
+    assert lake.query("select batch_date, source_file, table_name, source_line, reason, raw_text from {quarantine}") == [
+        (dt.date(2024, 3, 10), "2024-03-10/orders.csv", "orders", 3, reason, row)
+    ]
     assert_accounted(lake, "orders.csv", 3, 2, 1)
 
 
@@ -287,10 +371,14 @@ def test_row_problem_goes_to_quarantine(lake, row, reason):
 def test_empty_fields_past_the_last_column_are_not_data(lake, monkeypatch, reader):
     """A trailing delimiter (`…,completed,`) does not make a row too wide; a value past the last column does."""
     from retention.ingest import csvrows
+
     if reader == "python":
         monkeypatch.setattr(csvrows, "_fast", lambda *args, **kwargs: None)
-    lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD},\no2,c1,2024-03-02,1,USD,pending,,\n"
-               "o3,c1,2024-03-02,1,USD,pending,,x\no4,c1,2024-03-02,1,USD,pending\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        f"{ORDERS_HEADER}\n{GOOD},\no2,c1,2024-03-02,1,USD,pending,,\n"
+        "o3,c1,2024-03-02,1,USD,pending,,x\no4,c1,2024-03-02,1,USD,pending\n",
+    )
     ok(lake.ingest())
     assert lake.query("select order_id, source_line from {orders} order by 1") == [("o1", 2), ("o2", 3), ("o4", 5)]
     assert [r[1:3] for r in lake.quarantine()] == [(4, "wrong number of fields: expected 6, found 8")]
@@ -298,21 +386,27 @@ def test_empty_fields_past_the_last_column_are_not_data(lake, monkeypatch, reade
 
 
 def test_timestamp_just_inside_the_future_limit_loads(lake):
-    lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\no1,c1,2024-03-11 23:59:59,1,USD,completed\n"
-               "o2,c1,2024-03-11T23:30:00-01:00,1,USD,completed\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        f"{ORDERS_HEADER}\no1,c1,2024-03-11 23:59:59,1,USD,completed\no2,c1,2024-03-11T23:30:00-01:00,1,USD,completed\n",
+    )
     ok(lake.ingest())
-    assert lake.query("select order_id from {orders}") == [("o1",)]   # o2 is 2024-03-12 00:30 UTC
+    assert lake.query("select order_id from {orders}") == [("o1",)]  # o2 is 2024-03-12 00:30 UTC
     assert [r[1] for r in lake.quarantine()] == [3]
 
 
 def test_customers_row_problems(lake):
-    lake.write("2024-03-10/customers.csv", f"{CUSTOMERS_HEADER}\nc1,2024-03-01,web,eu\nc2,yesterday,web,eu\n"
-               ",2024-03-01,web,eu\nc4,2024-03-01,web\n")
+    lake.write(
+        "2024-03-10/customers.csv",
+        f"{CUSTOMERS_HEADER}\nc1,2024-03-01,web,eu\nc2,yesterday,web,eu\n,2024-03-01,web,eu\nc4,2024-03-01,web\n",
+    )
     ok(lake.ingest())
     assert lake.query("select customer_id from {customers}") == [("c1",)]
     assert [r[1:3] for r in lake.quarantine()] == [
-        (3, "unparseable created_at: yesterday"), (4, "missing customer_id"),
-        (5, "wrong number of fields: expected 4, found 3")]
+        (3, "unparseable created_at: yesterday"),
+        (4, "missing customer_id"),
+        (5, "wrong number of fields: expected 4, found 3"),
+    ]
     assert_accounted(lake, "customers.csv", 4, 1, 3)
 
 
@@ -328,7 +422,8 @@ def test_lines_stay_exact_when_the_file_is_read_in_parallel(lake, monkeypatch, m
     """A file read in many buffers by several threads: every loaded row's line, and every quarantined
     one's, is the line its own order_id names (so the expectation does not come from the loader)."""
     from retention.ingest import csvrows
-    monkeypatch.setattr(csvrows, "BUFFER_SIZE", 1 << 18)       # ~40 buffers for this file
+
+    monkeypatch.setattr(csvrows, "BUFFER_SIZE", 1 << 18)  # ~40 buffers for this file
     monkeypatch.setattr(csvrows, "FIELD_SIZE_LIMIT", 1 << 16)  # DuckDB wants buffers above the line limit
     lake.env["RETENTION_THREADS"] = "4"
     lines, line, bad = [ORDERS_HEADER], 2, set()
@@ -349,9 +444,12 @@ def test_lines_stay_exact_when_the_file_is_read_in_parallel(lake, monkeypatch, m
 
 
 def test_stray_quote_inside_an_unquoted_field_keeps_lines_exact(lake):
-    lake.write("2024-03-10/customers.csv", f'{CUSTOMERS_HEADER}\nc1,2024-03-01,6" screen,eu\n'
-               'c2,2024-03-01,web,"north\nc3,2024-03-01,web,south\n'
-               'c4,2024-03-01,a"b,east\n')
+    lake.write(
+        "2024-03-10/customers.csv",
+        f'{CUSTOMERS_HEADER}\nc1,2024-03-01,6" screen,eu\n'
+        'c2,2024-03-01,web,"north\nc3,2024-03-01,web,south\n'
+        'c4,2024-03-01,a"b,east\n',
+    )
     report = lake.ingest()
     # c2 opens a quote that the stray one on c4's line closes: whatever the reading, every record is
     # counted once and c1 keeps its line and its text
@@ -382,36 +480,69 @@ def test_file_without_final_line_end_is_whole(lake):
 
 # --- file-level problems -------------------------------------------------------------------------
 
+
 def _bad_files(lake: Lake, outside: Path) -> dict:
     return {
-        "missing-column": ("2024-03-11/orders.csv", f"order_id,customer_id,ordered_at,currency,status\n{GOOD}\n",
-                           "orders.csv: required column(s) missing: amount"),
+        "missing-column": (
+            "2024-03-11/orders.csv",
+            f"order_id,customer_id,ordered_at,currency,status\n{GOOD}\n",
+            "orders.csv: required column(s) missing: amount",
+        ),
         "zero-bytes": ("2024-03-11/orders.csv", b"", "orders.csv: zero-byte file"),
-        "undecodable": ("2024-03-11/orders.csv", ORDERS_HEADER.encode() + b"\no1,c1,2024-03-01,1,USD,\xff\xfe\xff\n",
-                        "orders.csv: undecodable bytes at byte"),
-        "bom-not-utf8": ("2024-03-11/orders.csv", b"\xef\xbb\xbf" + ORDERS_HEADER.encode() + b"\no1,\xc4\xe3\n",
-                         "orders.csv: undecodable bytes"),
-        "truncated-last-line": ("2024-03-11/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-0",
-                                "orders.csv: truncated last line: line 3 has 3 of 6 fields"),
-        "truncated-in-quotes": ("2024-03-11/orders.csv", f'{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-01,1,USD,"compl',
-                                "orders.csv: truncated: the file ends inside a quoted field that opens on line 3"),
-        "semicolons": ("2024-03-11/orders.csv", ORDERS_HEADER.replace(",", ";") + "\n" + GOOD.replace(",", ";") + "\n",
-                       "orders.csv: wrong delimiter: the header is semicolon-separated"),
-        "binary": ("2024-03-11/orders.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
-                   "orders.csv: binary file"),
-        "utf16": ("2024-03-11/orders.csv", (ORDERS_HEADER + "\n" + GOOD + "\n").encode("utf-16"),
-                  "orders.csv: UTF-16 encoded"),
-        "folder-not-a-date": ("2024-3-11/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n",
-                              "batch 2024-3-11: folder name is not a date"),
-        "impossible-date-folder": ("2024-02-30/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n",
-                                   "batch 2024-02-30: folder name is not a valid calendar date"),
+        "undecodable": (
+            "2024-03-11/orders.csv",
+            ORDERS_HEADER.encode() + b"\no1,c1,2024-03-01,1,USD,\xff\xfe\xff\n",
+            "orders.csv: undecodable bytes at byte",
+        ),
+        "bom-not-utf8": (
+            "2024-03-11/orders.csv",
+            b"\xef\xbb\xbf" + ORDERS_HEADER.encode() + b"\no1,\xc4\xe3\n",
+            "orders.csv: undecodable bytes",
+        ),
+        "truncated-last-line": (
+            "2024-03-11/orders.csv",
+            f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-0",
+            "orders.csv: truncated last line: line 3 has 3 of 6 fields",
+        ),
+        "truncated-in-quotes": (
+            "2024-03-11/orders.csv",
+            f'{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-01,1,USD,"compl',
+            "orders.csv: truncated: the file ends inside a quoted field that opens on line 3",
+        ),
+        "semicolons": (
+            "2024-03-11/orders.csv",
+            ORDERS_HEADER.replace(",", ";") + "\n" + GOOD.replace(",", ";") + "\n",
+            "orders.csv: wrong delimiter: the header is semicolon-separated",
+        ),
+        "binary": ("2024-03-11/orders.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "orders.csv: binary file"),
+        "utf16": ("2024-03-11/orders.csv", (ORDERS_HEADER + "\n" + GOOD + "\n").encode("utf-16"), "orders.csv: UTF-16 encoded"),
+        "folder-not-a-date": ("2024-3-11/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n", "batch 2024-3-11: folder name is not a date"),
+        "impossible-date-folder": (
+            "2024-02-30/orders.csv",
+            f"{ORDERS_HEADER}\n{GOOD}\n",
+            "batch 2024-02-30: folder name is not a valid calendar date",
+        ),
         "symlink-outside": ("2024-03-11/orders.csv", outside, "orders.csv: the file is a link that leads outside"),
     }
 
 
-@pytest.mark.parametrize("problem", ["missing-column", "zero-bytes", "undecodable", "bom-not-utf8",
-                                     "truncated-last-line", "truncated-in-quotes", "semicolons", "binary", "utf16",
-                                     "folder-not-a-date", "impossible-date-folder", "symlink-outside"])
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "missing-column",
+        "zero-bytes",
+        "undecodable",
+        "bom-not-utf8",
+        "truncated-last-line",
+        "truncated-in-quotes",
+        "semicolons",
+        "binary",
+        "utf16",
+        "folder-not-a-date",
+        "impossible-date-folder",
+        "symlink-outside",
+    ],
+)
 def test_file_problem_rejects_the_batch_whole(tmp_path, problem):
     lake = Lake(tmp_path / "w")
     outside = tmp_path / "elsewhere.csv"
@@ -431,7 +562,7 @@ def test_file_problem_rejects_the_batch_whole(tmp_path, problem):
     assert isinstance(err, BatchRejected)
     assert str(err).startswith(f"batch {batch}")
     assert message in str(err), str(err)
-    assert lake.batches() == ["2024-03-10"]      # the good batch loaded, nothing of the bad one
+    assert lake.batches() == ["2024-03-10"]  # the good batch loaded, nothing of the bad one
     assert lake.query("select count(*) from {customers}") == [(0,)]
     assert lake.query("select distinct batch_date from {manifest}") == [(dt.date(2024, 3, 10),)]
 
@@ -462,16 +593,17 @@ def test_batch_folder_linked_from_outside_is_rejected(tmp_path):
     (outside / "orders.csv").write_text(f"{ORDERS_HEADER}\n{GOOD}\n")
     (lake.landing / "2024-03-11").symlink_to(outside)
     report = lake.ingest()
-    assert [str(e) for e in report.rejected] == [
-        "batch 2024-03-11: the folder is a link that leads outside the landing folder"]
+    assert [str(e) for e in report.rejected] == ["batch 2024-03-11: the folder is a link that leads outside the landing folder"]
     assert lake.batches() == []
 
 
 # --- re-delivery ---------------------------------------------------------------------------------
 
+
 def test_file_rewritten_while_it_loads_rejects_the_batch(lake, monkeypatch):
     """The CRM (or a sync job) rewrites the export between the loader's checks and DuckDB's read."""
     from retention.ingest import load
+
     path = lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\n")
     real = load.write_records
 
@@ -482,7 +614,8 @@ def test_file_rewritten_while_it_loads_rejects_the_batch(lake, monkeypatch):
     monkeypatch.setattr(load, "write_records", rewrite_then_read)
     report = lake.ingest()
     assert [str(r) for r in report.rejected] == [
-        "batch 2024-03-10, file orders.csv: the file changed while it was being loaded; run again"]
+        "batch 2024-03-10, file orders.csv: the file changed while it was being loaded; run again"
+    ]
     assert lake.batches() == []
     monkeypatch.setattr(load, "write_records", real)
     ok(lake.ingest())  # the next run loads what the file holds now
@@ -512,18 +645,24 @@ def test_corrected_file_replaces_the_batch(lake):
     assert report.unchanged == ["2024-03-11"]
     assert lake.manifest("orders.csv", "2024-03-10")["load_id"] != first
     assert lake.query("select batch_date, order_id, amount from {orders} order by 1, 2") == [
-        (dt.date(2024, 3, 10), "o2", Decimal("2")), (dt.date(2024, 3, 10), "o3", Decimal("3")),
-        (dt.date(2024, 3, 11), "o7", Decimal("7"))]
-    assert lake.quarantine() == []                      # the old load's quarantine went with it
+        (dt.date(2024, 3, 10), "o2", Decimal("2")),
+        (dt.date(2024, 3, 10), "o3", Decimal("3")),
+        (dt.date(2024, 3, 11), "o7", Decimal("7")),
+    ]
+    assert lake.quarantine() == []  # the old load's quarantine went with it
     assert lake.query("select customer_id from {customers}") == [("c1",)]
-    assert len(list((lake.state / "lake" / "loads").iterdir())) == 2   # the replaced load is gone
+    assert len(list((lake.state / "lake" / "loads").iterdir())) == 2  # the replaced load is gone
 
 
 # --- personal data -------------------------------------------------------------------------------
 
+
 def test_personal_data_is_hashed_with_the_salt(lake):
-    lake.write("2024-03-10/customers.csv", "customer_id,created_at,channel,region,Email,phone,Name,email\n"
-               "c1,2024-03-01,web,eu, Ada@Example.com ,+44 20 7946 0000,Ada Lovelace,ada2@example.com\n")
+    lake.write(
+        "2024-03-10/customers.csv",
+        "customer_id,created_at,channel,region,Email,phone,Name,email\n"
+        "c1,2024-03-01,web,eu, Ada@Example.com ,+44 20 7946 0000,Ada Lovelace,ada2@example.com\n",
+    )
     lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER},email\n{GOOD},ada@example.com\n")
     ok(lake.ingest())
 
@@ -531,8 +670,12 @@ def test_personal_data_is_hashed_with_the_salt(lake):
         return hashlib.sha256(("pepper" + value.strip().lower()).encode()).hexdigest()
 
     extra = json.loads(lake.query("select extra_columns from {customers}")[0][0])
-    assert extra == {"email": h("ada@example.com"), "phone": h("+44 20 7946 0000"), "name": h("Ada Lovelace"),
-                     "email__dup7": h("ada2@example.com")}
+    assert extra == {
+        "email": h("ada@example.com"),
+        "phone": h("+44 20 7946 0000"),
+        "name": h("Ada Lovelace"),
+        "email__dup7": h("ada2@example.com"),
+    }
     assert json.loads(lake.query("select extra_columns from {orders}")[0][0]) == {"email": h("ada@example.com")}
     for table in ("customers", "orders"):
         text = (lake.state / "lake" / "batches" / "2024-03-10" / f"{table}.parquet").read_bytes()
@@ -544,9 +687,12 @@ def test_personal_data_is_hashed_with_the_salt(lake):
 
 # --- visibility ----------------------------------------------------------------------------------
 
+
 def test_load_status_shows_batches_counts_and_reasons(lake):
-    lake.write("2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-02,x,USD,pending\n"
-               "o3,c1,2024-03-02,y,USD,pending\no4,c1,2024-03-02,1,USD,lost\n")
+    lake.write(
+        "2024-03-10/orders.csv",
+        f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-02,x,USD,pending\no3,c1,2024-03-02,y,USD,pending\no4,c1,2024-03-02,1,USD,lost\n",
+    )
     lake.write("2024-03-10/customers.csv", f"{CUSTOMERS_HEADER}\nc1,2024-03-01,web,eu\n")
     lake.write("2024-03-11/orders.csv", f"{ORDERS_HEADER}\no5,c1,2024-03-02,1,USD,pending\n")
     ok(lake.ingest())
@@ -562,7 +708,9 @@ def test_load_status_shows_batches_counts_and_reasons(lake):
     assert str(loaded_at)[:19] in row10
     per_file = [line.split() for line in lines if "2024-03-10/orders.csv" in line]
     assert sorted((" ".join(w[2:-2]), w[-2], w[-1]) for w in per_file) == [
-        ("unknown status", "1", "5"), ("unparseable amount", "2", "3")]
-    overall = lines[lines.index("quarantine reasons overall") + 3:]
+        ("unknown status", "1", "5"),
+        ("unparseable amount", "2", "3"),
+    ]
+    overall = lines[lines.index("quarantine reasons overall") + 3 :]
     reasons = {line.rsplit(None, 2)[0].strip(): line.split()[-2:] for line in overall}
     assert reasons == {"unparseable amount": ["2", "1"], "unknown status": ["1", "1"]}

@@ -15,6 +15,7 @@ module: slower, but it keeps every record and says exactly which lines were wron
 Columns are named by position (`c0`, `c1`, …) whatever the export's header says, so no header —
 `_line`, `v_amount`, two spellings DuckDB thinks are one name — can collide with the loader's own.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,9 +48,9 @@ class Reject:
 
 @dataclass
 class Records:
-    rows_read: int        # records, blank lines excluded
+    rows_read: int  # records, blank lines excluded
     rejects: list[Reject]  # records that could not be split into the header's fields
-    parser: str           # "duckdb" or "python"
+    parser: str  # "duckdb" or "python"
     _data: bytes
     _scan: _Scan
     _one_line: bool = False  # every record one line
@@ -89,8 +90,8 @@ class _Scan:
         quotes, newlines = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         mask = np.empty(min(self.CHUNK, len(buf)), dtype=bool)
         for at in range(0, len(buf), self.CHUNK):
-            chunk = buf[at:at + self.CHUNK]
-            hit = mask[:len(chunk)]
+            chunk = buf[at : at + self.CHUNK]
+            hit = mask[: len(chunk)]
             if quoted:
                 np.equal(chunk, QUOTE, out=hit)
                 quotes.append(np.flatnonzero(hit) + at)
@@ -182,12 +183,12 @@ def _quotes_read_alike(scan: _Scan) -> bool:
     record one line."""
     q, buf, size = scan.quotes, scan.buf, len(scan.buf)
     prev, nxt = buf[np.maximum(q - 1, 0)], buf[np.minimum(q + 1, size - 1)]
-    for at in q[(prev == SPACE) | (prev == TAB)].tolist():   # white space back to the field's start?
+    for at in q[(prev == SPACE) | (prev == TAB)].tolist():  # white space back to the field's start?
         while at > 0 and buf[at - 1] in (SPACE, TAB):
             at -= 1
         if at == 0 or buf[at - 1] in (COMMA, NEWLINE):
             return False
-    for at in q[(nxt == SPACE) | (nxt == TAB)].tolist():     # white space on to the field's end?
+    for at in q[(nxt == SPACE) | (nxt == TAB)].tolist():  # white space on to the field's end?
         while at + 1 < size and buf[at + 1] in (SPACE, TAB):
             at += 1
         if at + 1 == size or buf[at + 1] in (COMMA, NEWLINE):
@@ -195,16 +196,28 @@ def _quotes_read_alike(scan: _Scan) -> bool:
     return True
 
 
-def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, scan: _Scan, terminated: bool,
-          query: Callable[[str], str], target: Path, lines_target: Path, regular: bool) -> Records | None:
+def _fast(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    data: bytes,
+    width: int,
+    scan: _Scan,
+    terminated: bool,
+    query: Callable[[str], str],
+    target: Path,
+    lines_target: Path,
+    regular: bool,
+) -> Records | None:
     """DuckDB's reader. With irregular quoting, parity says nothing about where records end, but as
     many records as lines after the header (and no blank line) means every record is one line."""
     columns = "{" + ", ".join(f"'{column(i)}': 'VARCHAR'" for i in range(width)) + "}"
     rej, scan_t = "_csv_rejects", "_csv_scan"
-    source = (f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
-              f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
-              f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
-              f"buffer_size={BUFFER_SIZE})")
+    source = (
+        f"read_csv({sql_text(str(path))}, columns={columns}, header=true, auto_detect=false, delim=',', "
+        f"quote='\"', escape='\"', new_line='\\n', strict_mode=true, store_rejects=true, "
+        f"rejects_table='{rej}', rejects_scan='{scan_t}', max_line_size={FIELD_SIZE_LIMIT}, "
+        f"buffer_size={BUFFER_SIZE})"
+    )
     one_line = _one_line_records(scan) if regular else not scan.blank_lines
     if not (regular or one_line):
         return None
@@ -212,8 +225,9 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, s
     try:
         # one pass: DuckDB splits the records, the query validates them, Parquet takes them as they stream by
         _copy(con, query(source), target)
-        rejected = con.execute(f"select line, list(distinct error_type), any_value(csv_line) from {rej} "
-                               "group by line order by line").fetchall()
+        rejected = con.execute(
+            f"select line, list(distinct error_type), any_value(csv_line) from {rej} group by line order by line"
+        ).fetchall()
     except duckdb.Error:  # e.g. a lone "\r": DuckDB's state machine gives up; Python's reader does not
         rejected = None
     finally:
@@ -221,8 +235,9 @@ def _fast(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, s
     records = len(scan.newlines) - 1 if one_line else len(lines)
     # records DuckDB set aside are quarantined as Python's reader would, when they are simple enough
     # to be sure of: one-line records in a file of one-line records, with the wrong number of fields
-    rejects = [] if rejected == [] else \
-        _wrong_widths(rejected, data, scan, width) if rejected and one_line and terminated else None
+    rejects = (
+        [] if rejected == [] else _wrong_widths(rejected, data, scan, width) if rejected and one_line and terminated else None
+    )
     if rejects is None or _count(con, target) != records - len(rejects):
         target.unlink(missing_ok=True)
         return None
@@ -244,7 +259,7 @@ def _wrong_widths(rejected: list[tuple], data: bytes, scan: _Scan, width: int) -
     for line, kinds, text in rejected:
         if not set(kinds) <= WIDTH_ERRORS or not FIRST_RECORD_LINE <= line <= len(scan.newlines):
             return None
-        raw = data[int(scan.newlines[line - 2]) + 1:int(scan.newlines[line - 1])].decode("utf-8")
+        raw = data[int(scan.newlines[line - 2]) + 1 : int(scan.newlines[line - 1])].decode("utf-8")
         if raw != text:
             return None
         try:
@@ -283,7 +298,7 @@ class _Lines:
             raise StopIteration
         end = self.text.find("\n", self.pos)
         end = len(self.text) if end < 0 else end + 1
-        line, self.pos = self.text[self.pos:end], end
+        line, self.pos = self.text[self.pos : end], end
         self.count += 1
         return line
 
@@ -292,8 +307,16 @@ class _Lines:
         return self.pos >= len(self.text)
 
 
-def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan, terminated: bool,
-            query: Callable[[str], str], target: Path, lines_target: Path) -> Records:
+def _python(
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    width: int,
+    scan: _Scan,
+    terminated: bool,
+    query: Callable[[str], str],
+    target: Path,
+    lines_target: Path,
+) -> Records:
     if csv.field_size_limit() < FIELD_SIZE_LIMIT:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
     line_offsets = np.concatenate(([0], scan.newlines + 1))
@@ -334,10 +357,10 @@ def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan
             fields = past_the_header_trimmed(fields, width)
             if len(fields) != width:
                 if not terminated and lines.exhausted:
-                    raise FileProblem(f"truncated last line: line {first_line} has {len(fields)} of {width} "
-                                      "fields and no line end")
-                rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"),
-                                      _wrong_width(width, len(fields))))
+                    raise FileProblem(
+                        f"truncated last line: line {first_line} has {len(fields)} of {width} fields and no line end"
+                    )
+                rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"), _wrong_width(width, len(fields))))
             else:
                 for values, value in zip(columns, fields):
                     values.append(value if value != "" else None)
@@ -355,8 +378,16 @@ def _python(con: duckdb.DuckDBPyConnection, data: bytes, width: int, scan: _Scan
     return Records(rows_read, rejects, "python", data, scan, False, spans)
 
 
-def write_records(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, width: int, terminated: bool,
-                  query: Callable[[str], str], target: Path, lines_target: Path) -> Records:
+def write_records(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    data: bytes,
+    width: int,
+    terminated: bool,
+    query: Callable[[str], str],
+    target: Path,
+    lines_target: Path,
+) -> Records:
     """Split `data` (decoded: UTF-8, "\\n" line ends, a final line end, a one-line header of
     `width` fields; `path` holds exactly these bytes) into records, and write `query(source)` — a
     SELECT over `source`, whose columns are c0..c{width-1} (VARCHAR, NULL when empty), that keeps

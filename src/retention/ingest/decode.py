@@ -5,6 +5,7 @@ nothing of it is loaded. What passes is handed on as UTF-8 bytes with `\\n` line
 line end, so that the row reader sees one dialect only. (Whether the file ends inside a quoted field
 or with a cut-off record is decided by the row reader, which knows where records end.)
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
 BLANK = b" \t\r\n\xef\xbb\xbf"
-BLANK_BYTES = {BLANK[i:i + 1] for i in range(len(BLANK))}
+BLANK_BYTES = {BLANK[i : i + 1] for i in range(len(BLANK))}
 OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -22,11 +23,11 @@ class FileProblem(ValueError):
 
 @dataclass(frozen=True)
 class DecodedExport:
-    data: bytes          # UTF-8, "\n" line ends, ends with "\n"
-    encoding: str        # what the file was written in: utf-8, utf-8-sig, gb18030
-    header: list[str]    # the header row's fields as written (one line)
-    terminated: bool     # the file as delivered ended with a line end (else its last record may be cut off)
-    rewritten: bool      # data differs from the file's bytes (so the reader needs a copy)
+    data: bytes  # UTF-8, "\n" line ends, ends with "\n"
+    encoding: str  # what the file was written in: utf-8, utf-8-sig, gb18030
+    header: list[str]  # the header row's fields as written (one line)
+    terminated: bool  # the file as delivered ended with a line end (else its last record may be cut off)
+    rewritten: bool  # data differs from the file's bytes (so the reader needs a copy)
     ascii: bool = False  # data is all ASCII (so the only white space trim() removes is ' ')
 
 
@@ -34,7 +35,7 @@ def _decode(raw: bytes) -> tuple[str, bytes]:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem("UTF-16 encoded; export as UTF-8 or GB18030")
     if raw.startswith(UTF8_BOM):
-        body = raw[len(UTF8_BOM):]
+        body = raw[len(UTF8_BOM) :]
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -49,8 +50,7 @@ def _decode(raw: bytes) -> tuple[str, bytes]:
         try:
             return "gb18030", raw.decode("gb18030").encode("utf-8")
         except UnicodeDecodeError:
-            raise FileProblem(
-                f"undecodable bytes at byte {utf8_error.start}: neither UTF-8 nor GB18030") from None
+            raise FileProblem(f"undecodable bytes at byte {utf8_error.start}: neither UTF-8 nor GB18030") from None
 
 
 def _header(data: bytes) -> list[str]:
@@ -91,5 +91,4 @@ def decode_export(raw: bytes) -> DecodedExport:
     terminated = data.endswith(b"\n")
     if not terminated:
         data += b"\n"  # the row reader checks that the unterminated last record is whole
-    return DecodedExport(data, encoding, header, terminated, rewritten=data != raw,
-                         ascii=data.isascii())
+    return DecodedExport(data, encoding, header, terminated, rewritten=data != raw, ascii=data.isascii())

@@ -20,6 +20,7 @@ A batch becomes visible only when its symlink is replaced, after every file of t
 so a crash leaves the previous load of that batch or the new one, never a mix. Loads no symlink
 points at are debris of an interrupted run and are removed by the next one.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,13 @@ def lines_file(table: str) -> str:
     return f"{table}_lines.parquet"
 
 
-TABLE_FILES = ("customers.parquet", "orders.parquet", "quarantine.parquet", "manifest.parquet",
-               *(lines_file(t) for t in RECORD_TABLES))
+TABLE_FILES = (
+    "customers.parquet",
+    "orders.parquet",
+    "quarantine.parquet",
+    "manifest.parquet",
+    *(lines_file(t) for t in RECORD_TABLES),
+)
 
 # Parquet v2 data pages: written about twice as fast as v1, and smaller; DuckDB, Arrow and Spark read them.
 PARQUET = "format parquet, parquet_version 'v2'"
@@ -59,7 +65,6 @@ def new_load_dir(lake: Path, batch: str, load_id: str) -> Path:
     path = loads_dir(lake) / f"{batch}__{load_id}"
     path.mkdir(parents=True)
     return path
-
 
 
 def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
@@ -84,8 +89,11 @@ def collect_garbage(lake: Path) -> list[str]:
     links, loads = batches_dir(lake), loads_dir(lake)
     if not loads.is_dir():
         return []
-    live = {os.readlink(p).rsplit("/", 1)[-1] for p in links.iterdir() if p.is_symlink() and not p.name.startswith(".")} \
-        if links.is_dir() else set()
+    live = (
+        {os.readlink(p).rsplit("/", 1)[-1] for p in links.iterdir() if p.is_symlink() and not p.name.startswith(".")}
+        if links.is_dir()
+        else set()
+    )
     if links.is_dir():
         for p in links.iterdir():
             if p.name.startswith(".") and p.is_symlink():
@@ -100,7 +108,6 @@ def collect_garbage(lake: Path) -> list[str]:
 
 def glob(lake: Path, name: str) -> str:
     return str(batches_dir(lake) / "*" / name)
-
 
 
 def record_lines_sql(records: str, lines: str) -> str:

@@ -1,4 +1,5 @@
 """Finding the batches in the landing folder, and what is wrong with a folder as a whole."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,11 +8,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError, RetentionError
+
 EXPORT_FILES = {"customers": "customers.csv", "orders": "orders.csv"}
 DATE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class BatchRejected(Exception):
+class BatchRejected(RetentionError):
     """A whole batch cannot be loaded; nothing of it is."""
 
     def __init__(self, batch: str, file: str | None, problem: str):
@@ -25,6 +28,7 @@ class LandedFile:
     """A file of a batch. Its sha256 is computed when first asked for (deciding whether an already
     loaded batch changed), or from the bytes read when the file is loaded (`found_sha256`): a
     new batch's file is hashed once per run, not once to find it and once more to load it."""
+
     table: str
     path: Path
     size: int
@@ -102,7 +106,10 @@ def _batch(folder: Path, root: Path) -> LandedBatch:
 def discover(landing_dir: Path, through: dt.date | None) -> tuple[list[LandedBatch], list[BatchRejected]]:
     """Every batch folder dated on or before `through`, sorted by date, and the folders rejected whole."""
     if not landing_dir.is_dir():
-        raise FileNotFoundError(f"landing folder {landing_dir} does not exist (set RETENTION_LANDING_DIR)")
+        raise ConfigError(
+            f"RETENTION_LANDING_DIR={str(landing_dir)!r}: the landing folder does not exist "
+            "(set it to the folder holding the YYYY-MM-DD batch folders)"
+        )
     root = landing_dir.resolve()
     batches, rejected = [], []
     for entry in sorted(landing_dir.iterdir()):

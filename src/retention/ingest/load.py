@@ -1,4 +1,5 @@
 """Ingest: every new or changed batch of the landing folder into the raw lake."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,26 +29,58 @@ INGEST_RULES_VERSION = "3"  # 3: lines of one-line records follow from the posit
 
 # customers and orders: as rows.validated_sql writes them (their lines: see lake.py)
 SCHEMAS = {
-    "customers": {"batch_date": "date", "source_file": "varchar",
-                  "customer_id": "varchar", "created_at": "timestamp", "channel": "varchar",
-                  "region": "varchar", "extra_columns": "varchar", "problem": "varchar"},
-    "orders": {"batch_date": "date", "source_file": "varchar",
-               "order_id": "varchar", "customer_id": "varchar", "ordered_at": "timestamp",
-               "amount": "decimal(18, 4)", "currency": "varchar", "status": "varchar",
-               "extra_columns": "varchar", "problem": "varchar"},
-    "quarantine": {"batch_date": "date", "source_file": "varchar", "table_name": "varchar",
-                   "source_line": "bigint", "reason": "varchar", "raw_text": "varchar"},
-    "manifest": {"batch_date": "date", "file_name": "varchar", "table_name": "varchar",
-                 "present": "boolean", "sha256": "varchar", "size_bytes": "bigint",
-                 "encoding": "varchar", "parser": "varchar", "rows_read": "bigint",
-                 "rows_loaded": "bigint", "rows_quarantined": "bigint", "rules": "varchar",
-                 "load_id": "varchar", "loaded_at": "timestamp"},
+    "customers": {
+        "batch_date": "date",
+        "source_file": "varchar",
+        "customer_id": "varchar",
+        "created_at": "timestamp",
+        "channel": "varchar",
+        "region": "varchar",
+        "extra_columns": "varchar",
+        "problem": "varchar",
+    },
+    "orders": {
+        "batch_date": "date",
+        "source_file": "varchar",
+        "order_id": "varchar",
+        "customer_id": "varchar",
+        "ordered_at": "timestamp",
+        "amount": "decimal(18, 4)",
+        "currency": "varchar",
+        "status": "varchar",
+        "extra_columns": "varchar",
+        "problem": "varchar",
+    },
+    "quarantine": {
+        "batch_date": "date",
+        "source_file": "varchar",
+        "table_name": "varchar",
+        "source_line": "bigint",
+        "reason": "varchar",
+        "raw_text": "varchar",
+    },
+    "manifest": {
+        "batch_date": "date",
+        "file_name": "varchar",
+        "table_name": "varchar",
+        "present": "boolean",
+        "sha256": "varchar",
+        "size_bytes": "bigint",
+        "encoding": "varchar",
+        "parser": "varchar",
+        "rows_read": "bigint",
+        "rows_loaded": "bigint",
+        "rows_quarantined": "bigint",
+        "rules": "varchar",
+        "load_id": "varchar",
+        "loaded_at": "timestamp",
+    },
 }
 
 
 @dataclass
 class IngestReport:
-    loaded: list[dict] = field(default_factory=list)      # manifest rows of the batches loaded now
+    loaded: list[dict] = field(default_factory=list)  # manifest rows of the batches loaded now
     unchanged: list[str] = field(default_factory=list)
     rejected: list[BatchRejected] = field(default_factory=list)
     removed_loads: list[str] = field(default_factory=list)
@@ -65,17 +98,28 @@ def connect(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyCo
 
 
 def _mapping_text(mapping: ColumnMapping) -> str:
-    return json.dumps({"name": mapping.name, "timezone": mapping.timezone,
-                       "tables": {t: {"aliases": sorted(m.aliases.items()), "pii": sorted(m.pii),
-                                      "status_values": sorted(m.status_values.items())}
-                                  for t, m in sorted(mapping.tables.items())}}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "name": mapping.name,
+            "timezone": mapping.timezone,
+            "tables": {
+                t: {"aliases": sorted(m.aliases.items()), "pii": sorted(m.pii), "status_values": sorted(m.status_values.items())}
+                for t, m in sorted(mapping.tables.items())
+            },
+        },
+        ensure_ascii=False,
+    )
 
 
 def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
     """What, besides the files' bytes, decides the loaded rows; a change reloads every batch."""
     # canonical text, not repr(): a frozenset's repr changes order from one process to the next
-    parts = [INGEST_RULES_VERSION, _mapping_text(mapping), str(settings.future_tolerance_days),
-             hashlib.sha256(settings.pii_salt.encode()).hexdigest()]
+    parts = [
+        INGEST_RULES_VERSION,
+        _mapping_text(mapping),
+        str(settings.future_tolerance_days),
+        hashlib.sha256(settings.pii_salt.encode()).hexdigest(),
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
@@ -113,8 +157,9 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str,
-               load_dir: Path, quarantine: list[dict]) -> dict:
+def _load_file(
+    con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
+) -> dict:
     landed = batch.files[table]
     filename = EXPORT_FILES[table]
     delivered = _stamp(landed.path)
@@ -135,9 +180,12 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
         raise BatchRejected(batch.name, filename, str(problem)) from None
     names, missing = mapping.resolve_header(table, decoded.header)
     if missing:
-        raise BatchRejected(batch.name, filename,
-                            f"required column(s) missing: {', '.join(missing)} (header: {', '.join(decoded.header)}; "
-                            f"column mapping: {mapping.name})")
+        raise BatchRejected(
+            batch.name,
+            filename,
+            f"required column(s) missing: {', '.join(missing)} (header: {', '.join(decoded.header)}; "
+            f"column mapping: {mapping.name})",
+        )
     path = landed.path
     if decoded.rewritten:
         path = settings.temp_dir / f"{batch.name}-{filename}.{uuid.uuid4().hex[:8]}.utf8.csv"
@@ -145,14 +193,21 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
     source_file = f"{batch.name}/{filename}"
 
     def validated(source: str) -> str:
-        return validated_sql(source, table, names, mapping, batch_date=batch.batch_date, source_file=source_file,
-                             salt=settings.pii_salt,
-                             future_tolerance_days=settings.future_tolerance_days, ascii=decoded.ascii)
+        return validated_sql(
+            source,
+            table,
+            names,
+            mapping,
+            batch_date=batch.batch_date,
+            source_file=source_file,
+            salt=settings.pii_salt,
+            future_tolerance_days=settings.future_tolerance_days,
+            ascii=decoded.ascii,
+        )
 
     target, lines_target = load_dir / f"{table}.parquet", load_dir / lake.lines_file(table)
     try:
-        records = write_records(con, path, decoded.data, len(names), decoded.terminated, validated,
-                                target, lines_target)
+        records = write_records(con, path, decoded.data, len(names), decoded.terminated, validated, target, lines_target)
     except FileProblem as e:
         raise BatchRejected(batch.name, filename, str(e)) from None
     finally:
@@ -160,11 +215,9 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
             path.unlink(missing_ok=True)
     if _stamp(landed.path) != delivered:  # DuckDB read the file again: it must be the bytes checked above
         raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
-    loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) "
-                         "where problem is null").fetchall()[0][0]
+    loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) where problem is null").fetchall()[0][0]
     written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
-    bad = con.execute(f"select source_line, problem from ({written}) "
-                      "where problem is not null order by source_line").fetchall()
+    bad = con.execute(f"select source_line, problem from ({written}) where problem is not null order by source_line").fetchall()
     raw_text = records.raw_text([line for line, _ in bad])
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
     for r in records.rejects:
@@ -173,11 +226,21 @@ def _load_file(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
         quarantine.append(base | {"source_line": line, "reason": reason, "raw_text": raw_text[line]})
     quarantined = len(records.rejects) + len(bad)
     if records.rows_read != loaded + quarantined:  # never drop a row silently
-        raise BatchRejected(batch.name, filename, f"row accounting does not add up: read {records.rows_read}, "
-                                                  f"loaded {loaded}, quarantined {quarantined}")
-    return {"present": True, "sha256": sha256, "size_bytes": landed.size, "encoding": decoded.encoding,
-            "parser": records.parser, "rows_read": records.rows_read, "rows_loaded": loaded,
-            "rows_quarantined": quarantined}
+        raise BatchRejected(
+            batch.name,
+            filename,
+            f"row accounting does not add up: read {records.rows_read}, loaded {loaded}, quarantined {quarantined}",
+        )
+    return {
+        "present": True,
+        "sha256": sha256,
+        "size_bytes": landed.size,
+        "encoding": decoded.encoding,
+        "parser": records.parser,
+        "rows_read": records.rows_read,
+        "rows_loaded": loaded,
+        "rows_quarantined": quarantined,
+    }
 
 
 def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, rules: str) -> list[dict]:
@@ -188,9 +251,18 @@ def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
         quarantine: list[dict] = []
         manifest = []
         for table, filename in EXPORT_FILES.items():
-            row = {"batch_date": batch.batch_date, "file_name": filename, "table_name": table, "present": False,
-                   "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "rules": rules,
-                   "load_id": load_id, "loaded_at": loaded_at}
+            row = {
+                "batch_date": batch.batch_date,
+                "file_name": filename,
+                "table_name": table,
+                "present": False,
+                "rows_read": 0,
+                "rows_loaded": 0,
+                "rows_quarantined": 0,
+                "rules": rules,
+                "load_id": load_id,
+                "loaded_at": loaded_at,
+            }
             if table in batch.files:
                 row |= _load_file(con, settings, mapping, batch, table, load_dir, quarantine)
             else:

@@ -5,6 +5,7 @@ your CRM"). The landing folder chooses one with a `retention_mapping.yml` at its
 mapping, or `extends: <name>` plus overrides); `$RETENTION_COLUMN_MAPPING` (a shipped name or a
 path) overrides that.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from ..errors import MappingError
 
 REQUIRED = {
     "customers": ("customer_id", "created_at", "channel", "region"),
@@ -23,18 +26,14 @@ STATUSES = ("completed", "pending", "cancelled", "refunded")
 LANDING_MAPPING_FILE = "retention_mapping.yml"
 
 
-class MappingError(ValueError):
-    """A mapping file is missing or malformed."""
-
-
 def normalise_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().casefold()
 
 
 @dataclass(frozen=True)
 class TableMapping:
-    aliases: dict[str, str]       # normalised export header -> contract column
-    pii: frozenset[str]           # normalised export headers holding personal data
+    aliases: dict[str, str]  # normalised export header -> contract column
+    pii: frozenset[str]  # normalised export headers holding personal data
     status_values: dict[str, str]  # normalised CRM status word -> contract status
 
 

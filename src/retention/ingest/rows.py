@@ -2,6 +2,7 @@
 
 All in SQL over the records table, so validation costs a scan, not a Python loop per row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -84,9 +85,18 @@ def _extras(names: list[str], table: str, mapping: ColumnMapping, salt: str) -> 
     return f"case when {present} then cast(json_object({', '.join(parts)}) as varchar) end"
 
 
-def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMapping, *,
-                  batch_date: dt.date, source_file: str, salt: str,
-                  future_tolerance_days: int, ascii: bool = False) -> str:
+def validated_sql(
+    records: str,
+    table: str,
+    names: list[str],
+    mapping: ColumnMapping,
+    *,
+    batch_date: dt.date,
+    source_file: str,
+    salt: str,
+    future_tolerance_days: int,
+    ascii: bool = False,
+) -> str:
     """A query over `records` (the export's columns by position, see csvrows.column; `names[i]` is
     what column i is: a contract column or an extra column's normalised header) with the typed
     columns, the lineage (but the line: the record reader adds `source_line`) and `problem`
@@ -100,16 +110,20 @@ def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMap
     def trim(column: str) -> str:
         return trimmed(column, ascii)
 
-    typed = {
-        "order_id": f"nullif({trim(col['order_id'])}, '')",
-        "customer_id": f"nullif({trim(col['customer_id'])}, '')",
-        TIMESTAMPS[table]: ts,
-    } if table == "orders" else {
-        "customer_id": f"nullif({trim(col['customer_id'])}, '')",
-        "created_at": ts,
-        "channel": f"nullif({trim(col['channel'])}, '')",
-        "region": f"nullif({trim(col['region'])}, '')",
-    }
+    typed = (
+        {
+            "order_id": f"nullif({trim(col['order_id'])}, '')",
+            "customer_id": f"nullif({trim(col['customer_id'])}, '')",
+            TIMESTAMPS[table]: ts,
+        }
+        if table == "orders"
+        else {
+            "customer_id": f"nullif({trim(col['customer_id'])}, '')",
+            "created_at": ts,
+            "channel": f"nullif({trim(col['channel'])}, '')",
+            "region": f"nullif({trim(col['region'])}, '')",
+        }
+    )
     if table == "orders":
         typed |= {
             "amount": _decimal(col["amount"], ascii),
@@ -137,14 +151,14 @@ def validated_sql(records: str, table: str, names: list[str], mapping: ColumnMap
         ]
     return f"""
         with typed as (
-            select r.*, {', '.join(f'{expr} as v_{c}' for c, expr in typed.items())}
+            select r.*, {", ".join(f"{expr} as v_{c}" for c, expr in typed.items())}
             from {records} r
         )
         select
             date {sql_text(batch_date.isoformat())} as batch_date,
             {sql_text(source_file)} as source_file,
-            {', '.join(f'v_{c} as {c}' for c in typed)},
+            {", ".join(f"v_{c} as {c}" for c in typed)},
             {_extras(names, table, mapping, salt)} as extra_columns,
-            case {' '.join(checks)} end as problem
+            case {" ".join(checks)} end as problem
         from typed
     """

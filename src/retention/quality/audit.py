@@ -9,6 +9,7 @@ Anything that keeps a check from being judged — the build database cannot be o
 fails, a query returns no rows, great-expectations raises or reports no element count — makes
 that check "error", which fails the audit like a failed check: nothing passes by default.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,6 +26,7 @@ import pandas as pd
 
 from .. import faults
 from ..config import Settings
+from ..errors import AuditFailed
 from ..sql import sql_text
 from .checks import JUDGED, Check, checks_for
 
@@ -33,21 +35,17 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no telemetry from a ni
 SUITE = "retention_reconciliation"
 
 
-class AuditFailed(RuntimeError):
-    """A check failed or could not be evaluated; the message names the check and the rows."""
-
-
 @dataclass(frozen=True)
 class CheckResult:
     check_name: str
     description: str
     severity: str
-    status: str          # passed, failed, warned, error, skipped
+    status: str  # passed, failed, warned, error, skipped
     rows_checked: int
     rows_failed: int
-    observed: str        # the first failing row's observed value (or the single row's)
+    observed: str  # the first failing row's observed value (or the single row's)
     expected: str
-    details: str         # the failing rows, readable
+    details: str  # the failing rows, readable
 
 
 def _judged(batches: list[str] | None) -> str:
@@ -67,8 +65,9 @@ def skipped(check: Check, through: dt.date | None) -> str | None:
     return None
 
 
-def reconciliation_frame(con: duckdb.DuckDBPyConnection, checks: list[Check], through: dt.date,
-                         batches: list[str] | None = None) -> pd.DataFrame:
+def reconciliation_frame(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], through: dt.date, batches: list[str] | None = None
+) -> pd.DataFrame:
     frames, errors = [], {}
     for check in checks:
         sql = check.sql.replace("{through}", f"date {sql_text(through.isoformat())}").replace(JUDGED, _judged(batches))
@@ -77,11 +76,17 @@ def reconciliation_frame(con: duckdb.DuckDBPyConnection, checks: list[Check], th
         except Exception as e:  # noqa: BLE001 - a broken connection or query must fail the check, loudly
             errors[check.name] = f"{type(e).__name__}: " + (str(e).splitlines() or [""])[0]
             continue
-        frames.append(pd.DataFrame({"check": check.name, "key": [str(r[0]) for r in rows],
-                                    "observed": [_number(r[1]) for r in rows],
-                                    "expected": [_number(r[2]) for r in rows]}))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["check", "key", "observed", "expected"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "check": check.name,
+                    "key": [str(r[0]) for r in rows],
+                    "observed": [_number(r[1]) for r in rows],
+                    "expected": [_number(r[2]) for r in rows],
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["check", "key", "observed", "expected"])
     frame.attrs["query_errors"] = errors
     return frame
 
@@ -99,12 +104,15 @@ def _suite_expectations(checks: list[Check]):
 
     out = []
     for c in checks:
-        common = dict(row_condition=Column("check") == c.name,
-                      meta={"check": c.name, "description": c.description, "severity": c.severity},
-                      description=f"{c.name} ({c.severity}): {c.description}")
+        common = dict(
+            row_condition=Column("check") == c.name,
+            meta={"check": c.name, "description": c.description, "severity": c.severity},
+            description=f"{c.name} ({c.severity}): {c.description}",
+        )
         if c.compare == "at_most":
-            out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="expected", column_B="observed", or_equal=True, **common))
+            out.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="expected", column_B="observed", or_equal=True, **common)
+            )
         elif c.compare == "equal":
             out.append(gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected", **common))
         else:
@@ -116,12 +124,10 @@ def verdict_of(result) -> dict:
     """One GX ExpectationValidationResult as {"success", "evaluated", "error"}. A result that raised,
     or that carries no element count (GX did not look at the rows), is not a success."""
     info = result.exception_info or {}
-    raised = info.get("raised_exception") or any(
-        isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+    raised = info.get("raised_exception") or any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
     evaluated = (result.result or {}).get("element_count")
     error = "GX raised an exception" if raised else (None if evaluated is not None else "no element count")
-    return {"success": bool(result.success) and not raised and evaluated is not None,
-            "evaluated": evaluated, "error": error}
+    return {"success": bool(result.success) and not raised and evaluated is not None, "evaluated": evaluated, "error": error}
 
 
 def _context(settings: Settings):
@@ -130,9 +136,11 @@ def _context(settings: Settings):
 
     gx_root = settings.state_dir / "gx"
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
-    site = {"class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(settings.data_docs_dir)}}
+    site = {
+        "class_name": "SiteBuilder",
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(settings.data_docs_dir)},
+    }
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     if "retention" not in context.get_site_names():
         context.add_data_docs_site(site_name="retention", site_config=site)
@@ -147,16 +155,22 @@ def validate(settings: Settings, frame: pd.DataFrame, checks: list[Check], run_i
     context = _context(settings)
     source = context.data_sources.add_or_update_pandas("reconciliation")
     asset = next((a for a in source.assets if a.name == "checks"), None) or source.add_dataframe_asset("checks")
-    batch = next((b for b in asset.batch_definitions if b.name == "run"), None) \
-        or asset.add_batch_definition_whole_dataframe("run")
+    batch = next((b for b in asset.batch_definitions if b.name == "run"), None) or asset.add_batch_definition_whole_dataframe(
+        "run"
+    )
     suite = context.suites.add_or_update(gx.ExpectationSuite(name=SUITE, expectations=_suite_expectations(checks)))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=SUITE, data=batch, suite=suite))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name="retention_audit", validation_definitions=[definition],
-        actions=[UpdateDataDocsAction(name="data_docs", site_names=["retention"])]))
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.core.run_identifier.RunIdentifier(
-        run_name=run_id, run_time=dt.datetime.now(dt.UTC)))
+    definition = context.validation_definitions.add_or_update(gx.ValidationDefinition(name=SUITE, data=batch, suite=suite))
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name="retention_audit",
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=["retention"])],
+        )
+    )
+    outcome = checkpoint.run(
+        batch_parameters={"dataframe": frame},
+        run_id=gx.core.run_identifier.RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.UTC)),
+    )
     prune_validation_pages(settings)
     verdicts = {}
     for result in outcome.run_results.values():
@@ -172,8 +186,10 @@ def prune_validation_pages(settings: Settings, keep: int = DATA_DOCS_RUNS_KEPT) 
     """Drop the Data Docs pages (and GX's stored results) of all but the newest `keep` runs, so the
     HTML does not grow by a megabyte a night forever. Run names sort by time (see new_run_id)."""
     removed = []
-    for root in (settings.data_docs_dir / "validations" / SUITE,
-                 settings.state_dir / "gx" / "gx" / "uncommitted" / "validations" / SUITE):
+    for root in (
+        settings.data_docs_dir / "validations" / SUITE,
+        settings.state_dir / "gx" / "gx" / "uncommitted" / "validations" / SUITE,
+    ):
         if root.is_dir():
             runs = sorted(p for p in root.iterdir() if p.is_dir())
             for old in runs[:-keep] if keep > 0 else runs:
@@ -189,13 +205,13 @@ def _bad_rows(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
     return rows[~both_nan & ~(rows["observed"] - rows["expected"]).abs().le(1e-9)]
 
 
-def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict],
-          skips: dict[str, str] | None = None) -> list[CheckResult]:
+def judge(
+    frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict], skips: dict[str, str] | None = None
+) -> list[CheckResult]:
     results = []
     for check in checks:
         if skips and check.name in skips:
-            results.append(CheckResult(check.name, check.description, check.severity, "skipped", 0, 0, "", "",
-                                       skips[check.name]))
+            results.append(CheckResult(check.name, check.description, check.severity, "skipped", 0, 0, "", "", skips[check.name]))
             continue
         rows = frame[frame["check"] == check.name]
         bad = _bad_rows(check, rows)
@@ -212,12 +228,17 @@ def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict],
             status, details = "passed", ""
         else:
             status = "warned" if check.severity == "warn" else "failed"
-            if status == "warned" and check.fail_above is not None and (
-                    bad.empty or (bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)).any()):
+            if (
+                status == "warned"
+                and check.fail_above is not None
+                and (bad.empty or (bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)).any())
+            ):
                 status = "failed"
                 bad = bad[bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)]
-            details = "; ".join(f"{k}: observed {_show(o)}, expected {_show(e)}"
-                                for k, o, e in bad[["key", "observed", "expected"]].head(10).itertuples(index=False))
+            details = "; ".join(
+                f"{k}: observed {_show(o)}, expected {_show(e)}"
+                for k, o, e in bad[["key", "observed", "expected"]].head(10).itertuples(index=False)
+            )
             if len(bad) > 10:
                 details += f"; … {len(bad) - 10} more"
             if bad.empty:  # GX failed it but our own comparison did not: trust the stricter verdict
@@ -225,10 +246,19 @@ def judge(frame: pd.DataFrame, checks: list[Check], verdicts: dict[str, dict],
             elif check.fail_above is not None and status == "failed":
                 details += f" (fails above {_show(check.fail_above)})"
         first = bad.iloc[0] if not bad.empty else (rows.iloc[0] if len(rows) == 1 else None)
-        results.append(CheckResult(
-            check.name, check.description, check.severity, status, len(rows), len(bad),
-            _show(first["observed"]) if first is not None else "", _show(first["expected"]) if first is not None else "",
-            details))
+        results.append(
+            CheckResult(
+                check.name,
+                check.description,
+                check.severity,
+                status,
+                len(rows),
+                len(bad),
+                _show(first["observed"]) if first is not None else "",
+                _show(first["expected"]) if first is not None else "",
+                details,
+            )
+        )
     return results
 
 
@@ -271,8 +301,14 @@ def _open(settings: Settings, database: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def audit(settings: Settings, database: Path, run_id: str, through: dt.date | None,
-          checks: list[Check] | None = None, batches: list[str] | None = None) -> list[CheckResult]:
+def audit(
+    settings: Settings,
+    database: Path,
+    run_id: str,
+    through: dt.date | None,
+    checks: list[Check] | None = None,
+    batches: list[str] | None = None,
+) -> list[CheckResult]:
     """Run every check against `database`; raise AuditFailed when any failing-severity check did not
     pass. `batches`: the batches this run loaded, which the volume check judges (None: all)."""
     checks = checks_for(settings) if checks is None else checks
@@ -285,11 +321,11 @@ def audit(settings: Settings, database: Path, run_id: str, through: dt.date | No
     except Exception as e:  # noqa: BLE001 - an unreadable build must fail the audit, not skip it
         reason = f"could not open the build database {database}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         results = [CheckResult(c.name, c.description, c.severity, "error", 0, 0, "", "", reason) for c in evaluated]
-        results += judge(pd.DataFrame(columns=["check", "key", "observed", "expected"]),
-                         [c for c in checks if c.name in skips], {}, skips)
+        results += judge(
+            pd.DataFrame(columns=["check", "key", "observed", "expected"]), [c for c in checks if c.name in skips], {}, skips
+        )
         keep(settings, run_id, results, checked_at)
-        raise AuditFailed(f"audit failed: {reason} (checks not evaluated: "
-                          f"{', '.join(c.name for c in evaluated)})") from e
+        raise AuditFailed(f"audit failed: {reason} (checks not evaluated: {', '.join(c.name for c in evaluated)})") from e
     try:
         frame = reconciliation_frame(con, evaluated, through or dt.date(9999, 12, 31), batches)
     finally:
@@ -300,8 +336,7 @@ def audit(settings: Settings, database: Path, run_id: str, through: dt.date | No
     except Exception as e:  # noqa: BLE001 - a validator that cannot run must not let data through
         log.warning("great-expectations could not run: %s: %s", type(e).__name__, e)
         log.debug("great-expectations could not run", exc_info=True)
-        verdicts = {c.name: {"success": False, "evaluated": None, "error": f"{type(e).__name__}: {e}"}
-                    for c in evaluated}
+        verdicts = {c.name: {"success": False, "evaluated": None, "error": f"{type(e).__name__}: {e}"} for c in evaluated}
     results = judge(frame, checks, verdicts, skips)
     keep(settings, run_id, results, checked_at)
     try:
@@ -326,17 +361,21 @@ def write_docs_summary(settings: Settings, run_id: str, results: list[CheckResul
         return None
     text = index.read_text(encoding="utf-8")
     if SUMMARY_START in text:
-        text = text[:text.index(SUMMARY_START)] + text[text.index(SUMMARY_END) + len(SUMMARY_END):]
+        text = text[: text.index(SUMMARY_START)] + text[text.index(SUMMARY_END) + len(SUMMARY_END) :]
     rows = "".join(
         f"<tr><td>{html.escape(r.check_name)}</td><td>{html.escape(r.status)}</td><td>{html.escape(r.severity)}</td>"
         f"<td>{r.rows_checked}</td><td>{html.escape(r.observed)}</td><td>{html.escape(r.expected)}</td>"
-        f"<td>{html.escape(r.details)}</td></tr>" for r in results)
-    block = (f"{SUMMARY_START}<div class=\"container\" style=\"margin-top:1em\"><h3>Retention audit, run "
-             f"{html.escape(run_id)}</h3><table class=\"table table-sm\"><thead><tr><th>check</th><th>status</th>"
-             f"<th>severity</th><th>rows</th><th>observed</th><th>expected</th><th>details</th></tr></thead>"
-             f"<tbody>{rows}</tbody></table></div>{SUMMARY_END}")
+        f"<td>{html.escape(r.details)}</td></tr>"
+        for r in results
+    )
+    block = (
+        f'{SUMMARY_START}<div class="container" style="margin-top:1em"><h3>Retention audit, run '
+        f'{html.escape(run_id)}</h3><table class="table table-sm"><thead><tr><th>check</th><th>status</th>'
+        f"<th>severity</th><th>rows</th><th>observed</th><th>expected</th><th>details</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>{SUMMARY_END}"
+    )
     at = text.find("<body>")
-    text = text[:at + 6] + block + text[at + 6:] if at >= 0 else block + text
+    text = text[: at + 6] + block + text[at + 6 :] if at >= 0 else block + text
     tmp = index.with_suffix(".html.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, index)

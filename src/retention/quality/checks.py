@@ -16,6 +16,7 @@ comparing with the wall clock would make re-running old data fail; so the check 
 "skipped" and counts as passed. RETENTION_FRESHNESS_MAX_DAYS=0 (or volume ratios of 0) turn a check
 off the same way.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -184,8 +185,11 @@ def freshness_check(settings: Settings) -> Check:
                    coalesce(date_diff('day', max(batch_date), {THROUGH}), 1e9) as observed,
                    {days} as expected
             from raw.manifest where batch_date <= {THROUGH}""",
-        severity=settings.freshness_severity, compare="at_most", needs_through=True,
-        skip_reason=None if days > 0 else "turned off (RETENTION_FRESHNESS_MAX_DAYS=0)")
+        severity=settings.freshness_severity,
+        compare="at_most",
+        needs_through=True,
+        skip_reason=None if days > 0 else "turned off (RETENTION_FRESHNESS_MAX_DAYS=0)",
+    )
 
 
 def volume_check(settings: Settings) -> Check:
@@ -216,9 +220,11 @@ def volume_check(settings: Settings) -> Check:
             union all  -- one row when there is nothing to judge, so that the check is still evaluated
             select 'no batch of this run has {VOLUME_MIN_HISTORY} earlier batches to compare with', 1, {limit}
             where not exists (select 1 from history where earlier >= {VOLUME_MIN_HISTORY} and {JUDGED})""",
-        severity="warn" if warn > 0 else "fail", compare="at_most",
+        severity="warn" if warn > 0 else "fail",
+        compare="at_most",
         fail_above=fail if (warn > 0 and fail > 0) else None,
-        skip_reason=None if limit > 0 else "turned off (RETENTION_VOLUME_WARN_RATIO=0 and RETENTION_VOLUME_FAIL_RATIO=0)")
+        skip_reason=None if limit > 0 else "turned off (RETENTION_VOLUME_WARN_RATIO=0 and RETENTION_VOLUME_FAIL_RATIO=0)",
+    )
 
 
 def checks_for(settings: Settings) -> list[Check]:

@@ -2,6 +2,7 @@
 
 Readers never open this file; it becomes visible only through `publish`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,15 +14,12 @@ import sys
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import BuildFailed
 from ..ingest import lake
 from ..ingest.load import connect
 from ..lock import held_descriptors
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
-
-
-class BuildFailed(RuntimeError):
-    """dbt could not build or test a model; the message names the nodes at fault."""
 
 
 def build_database(settings: Settings) -> Path:
@@ -66,20 +64,29 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)
     target = settings.dbt_dir / "target"
     (target / "run_results.json").unlink(missing_ok=True)
-    env = dict(os.environ,
-               RETENTION_BUILD_DATABASE=str(database),
-               RETENTION_MEMORY_LIMIT=settings.memory_limit,
-               RETENTION_DUCKDB_TEMP_DIR=str(settings.temp_dir),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-               DO_NOT_TRACK="1",
-               # read by the models through env_var(): unlike --vars, a change does not force a full re-parse
-               RETENTION_TIMEZONE=settings.timezone,
-               RETENTION_THROUGH_DATE=(through or dt.date(9999, 12, 31)).isoformat())
-    cli = [_dbt_executable(), *args,
-           "--project-dir", str(settings.dbt_project_dir),
-           "--profiles-dir", str(settings.dbt_project_dir),
-           "--target-path", str(target),
-           "--log-path", str(settings.dbt_dir / "logs")]
+    env = dict(
+        os.environ,
+        RETENTION_BUILD_DATABASE=str(database),
+        RETENTION_MEMORY_LIMIT=settings.memory_limit,
+        RETENTION_DUCKDB_TEMP_DIR=str(settings.temp_dir),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+        # read by the models through env_var(): unlike --vars, a change does not force a full re-parse
+        RETENTION_TIMEZONE=settings.timezone,
+        RETENTION_THROUGH_DATE=(through or dt.date(9999, 12, 31)).isoformat(),
+    )
+    cli = [
+        _dbt_executable(),
+        *args,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_project_dir),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(settings.dbt_dir / "logs"),
+    ]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, pass_fds=held_descriptors())
     (settings.dbt_dir / "last_output.log").write_text(done.stdout + done.stderr)
     if done.returncode == 0:
@@ -88,8 +95,7 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
     if not failures:
         tail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()][-3:]
         failures = [" / ".join(tail) or f"exit code {done.returncode}"]
-    raise BuildFailed(f"dbt {args[0]} failed: " + "; ".join(failures)
-                      + f" (full output: {settings.dbt_dir / 'last_output.log'})")
+    raise BuildFailed(f"dbt {args[0]} failed: " + "; ".join(failures) + f" (full output: {settings.dbt_dir / 'last_output.log'})")
 
 
 def build(settings: Settings, through: dt.date | None) -> Path:

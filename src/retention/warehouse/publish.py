@@ -8,6 +8,7 @@ read-only, holds every table, in the promised storage format) before it replaces
 The published file is written in DuckDB's v1.0.0 storage format (storage number 64): DuckDB 1.0.0,
 1.1.3 and 2.0 were seen to open it; 0.10.3 refuses it (a "field id mismatch" serialization error).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ import duckdb
 from .. import faults
 from ..config import Settings
 from ..durable import fsync
+from ..errors import PublishCheckFailed
 from ..ingest.load import connect
 from ..sql import ident, sql_text
 
@@ -26,15 +28,18 @@ STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMAS = ("marts",)
 
 
-
 def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
-    comment = con.execute("select comment from duckdb_tables() where database_name = 'build' "
-                          "and schema_name = ? and table_name = ?", [schema, table]).fetchall()
+    comment = con.execute(
+        "select comment from duckdb_tables() where database_name = 'build' and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
     if comment and comment[0][0]:
         con.execute(f"comment on table pub.{ident(schema)}.{ident(table)} is {sql_text(comment[0][0])}")
     for column, text in con.execute(
-            "select column_name, comment from duckdb_columns() where database_name = 'build' "
-            "and schema_name = ? and table_name = ? and comment is not null", [schema, table]).fetchall():
+        "select column_name, comment from duckdb_columns() where database_name = 'build' "
+        "and schema_name = ? and table_name = ? and comment is not null",
+        [schema, table],
+    ).fetchall():
         con.execute(f"comment on column pub.{ident(schema)}.{ident(table)}.{ident(column)} is {sql_text(text)}")
 
 
@@ -49,14 +54,17 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
     try:
         con.execute(f"attach {sql_text(str(build_db))} as build (read_only)")
         con.execute(f"attach {sql_text(str(tmp))} as pub (storage_version {sql_text(STORAGE_VERSION)})")
-        tables = [(s, t) for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'build' "
-            f"and schema_name in ({', '.join(sql_text(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2").fetchall()]
+        tables = [
+            (s, t)
+            for s, t in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'build' "
+                f"and schema_name in ({', '.join(sql_text(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
+            ).fetchall()
+        ]
         for schema in {*PUBLISHED_SCHEMAS, *(name.split(".")[0] for name in extra_tables)}:
             con.execute(f"create schema if not exists pub.{ident(schema)}")
         for schema, table in tables:
-            con.execute(f"create table pub.{ident(schema)}.{ident(table)} as "
-                        f"select * from build.{ident(schema)}.{ident(table)}")
+            con.execute(f"create table pub.{ident(schema)}.{ident(table)} as select * from build.{ident(schema)}.{ident(table)}")
             _copy_comments(con, schema, table)
         for name, select in extra_tables.items():
             schema, table = name.split(".")
@@ -97,18 +105,16 @@ def remove_debris(target: Path) -> list[str]:
     return removed
 
 
-class PublishCheckFailed(RuntimeError):
-    """The file about to be published is not what it should be; it was not published."""
-
-
 def _verify(path: Path, tables: list[str]) -> None:
     """The new file opens read-only, as a reader will, in the promised format, with every table."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         tags = con.execute("select tags from duckdb_databases() where not internal and path is not null").fetchall()
         version = (tags[0][0] or {}).get("storage_version", "") if tags else ""
-        have = {f"{s}.{t}" for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where not internal").fetchall()}
+        have = {
+            f"{s}.{t}"
+            for s, t in con.execute("select schema_name, table_name from duckdb_tables() where not internal").fetchall()
+        }
     finally:
         con.close()
     if version and not version.startswith(STORAGE_VERSION):
