@@ -1,17 +1,24 @@
-"""Every setting, its environment variable and its default, in one place.
+"""Every setting, its environment variable and its default, in one typed model validated when loaded.
 
 Relative paths are taken from the repository root (contract §2), so the CLI, the DAG and the tests
-resolve the same files whatever their working directory.
+resolve the same files whatever their working directory. A setting that cannot work stops the
+command before any work, with one line naming the variable and its value (`ConfigError`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from .errors import ConfigError
+
+DEVELOPMENT_SALT = "retention-default-salt"  # only fit for the demo: `pipeline` warns when it is used on real data
+ENV_PREFIX = "RETENTION_"
 
 
 def project_root() -> Path:
@@ -25,47 +32,85 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
-def _path(value: str, root: Path) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else (root / p)
-
-
-def _number(env: dict, name: str, default: int | float):
-    """$name as a number of the default's type; unset or blank gives the default."""
-    raw = env.get(name, "")
-    if raw.strip() == "":
-        return default
+def _time_zone(value: str) -> str:
     try:
-        return type(default)(raw)
-    except ValueError:
-        kind = "a whole number" if isinstance(default, int) else "a number"
-        raise ConfigError(f"{name}={raw!r} is not {kind}") from None
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)") from None
+    return value
 
 
-def _severity(env: dict, name: str, default: str) -> str:
-    raw = (env.get(name) or default).strip().lower()
-    if raw not in ("warn", "fail"):
-        raise ConfigError(f"{name}={raw!r} must be warn or fail")
-    return raw
+# What DuckDB's memory_limit accepts: a number and a unit (decimal or binary), or a share of the machine
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([kmgt]i?b|[kmgt]|b|bytes)|\d+(\.\d+)?\s*%", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Settings:
-    root: Path
-    landing_dir: Path
-    warehouse: Path
-    timezone: str
-    state_dir: Path
-    column_mapping: str | None
-    memory_limit: str
-    threads: int
-    lock_wait_seconds: int
-    freshness_max_days: int
-    volume_warn_ratio: float
-    volume_fail_ratio: float
-    pii_salt: str
-    future_tolerance_days: int = 1
-    freshness_severity: str = "warn"  # RETENTION_FRESHNESS_SEVERITY: warn | fail
+def _memory_size(value: str) -> str:
+    if not MEMORY_SIZE.fullmatch(value):
+        raise ValueError("is not a memory size (e.g. 4GB, 512MB, 80%)")
+    return value
+
+
+def _ratio(value: float) -> float:
+    if value != 0 and value < 1:
+        raise ValueError("is a factor either way, so 0 (off) or at least 1 (e.g. 3)")
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+MemorySize = Annotated[str, AfterValidator(_memory_size)]
+Ratio = Annotated[float, Field(ge=0), AfterValidator(_ratio)]
+
+
+class Settings(BaseModel):
+    """The settings of one warehouse. Field aliases are the environment variables (README, Configuration)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    root: Path = Field(default_factory=project_root, exclude=True)
+    landing_dir: Path = Field(alias="RETENTION_LANDING_DIR")
+    warehouse: Path = Field(alias="RETENTION_WAREHOUSE")
+    timezone: TimeZoneName = Field("UTC", alias="RETENTION_TIMEZONE")
+    state_dir: Path = Field(alias="RETENTION_STATE_DIR")
+    column_mapping: str | None = Field(None, alias="RETENTION_COLUMN_MAPPING")
+    memory_limit: MemorySize = Field("4GB", alias="RETENTION_MEMORY_LIMIT")
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, alias="RETENTION_THREADS")
+    lock_wait_seconds: int = Field(0, ge=0, alias="RETENTION_LOCK_WAIT_SECONDS")
+    # newest batch at most this many days before the run's through date; 0 turns the check off
+    freshness_max_days: int = Field(35, ge=0, alias="RETENTION_FRESHNESS_MAX_DAYS")
+    freshness_severity: Literal["warn", "fail"] = Field("warn", alias="RETENTION_FRESHNESS_SEVERITY")
+    # a batch's rows vs the median of the batches before it, as a factor either way; 0 turns it off
+    volume_warn_ratio: Ratio = Field(3.0, alias="RETENTION_VOLUME_WARN_RATIO")
+    volume_fail_ratio: Ratio = Field(0.0, alias="RETENTION_VOLUME_FAIL_RATIO")
+    pii_salt: str = Field(DEVELOPMENT_SALT, alias="RETENTION_PII_SALT")
+    future_tolerance_days: int = 1  # an order dated this far after its batch is a clock skew, not a problem
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_paths(cls, given: dict) -> dict:
+        """Relative paths from the repository root; the state folder beside the warehouse unless set."""
+        root = Path(given.get("root") or project_root())
+
+        def absolute(value: str | Path) -> Path:
+            path = Path(value).expanduser()
+            return path if path.is_absolute() else root / path
+
+        warehouse = absolute(given.get("RETENTION_WAREHOUSE") or "warehouse/retention.duckdb")
+        state = given.get("RETENTION_STATE_DIR")
+        if warehouse.is_dir():
+            raise ValueError(f"RETENTION_WAREHOUSE={str(warehouse)!r} is a folder; it must name the DuckDB file")
+        paths = {
+            "root": root,
+            "RETENTION_WAREHOUSE": warehouse,
+            "RETENTION_LANDING_DIR": absolute(given.get("RETENTION_LANDING_DIR") or "demo/landing"),
+            "RETENTION_STATE_DIR": absolute(state) if state else warehouse.parent / "state",
+        }
+        if paths["RETENTION_STATE_DIR"].is_file():
+            raise ValueError(f"RETENTION_STATE_DIR={str(paths['RETENTION_STATE_DIR'])!r} is a file; it must name a folder")
+        return given | paths
+
+    @property
+    def uses_development_salt(self) -> bool:
+        return self.pii_salt == DEVELOPMENT_SALT
 
     # Everything below lives in the state folder, so two warehouses never share a file.
     @property
@@ -105,33 +150,24 @@ class Settings:
         return self.root / "dbt_project"
 
 
-def load_settings(env: dict | None = None) -> Settings:
+def _explain(error: dict, given: dict[str, str]) -> str:
+    """One pydantic error as `VARIABLE='value': what is wrong`."""
+    variable = str(error["loc"][0]) if error["loc"] else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not variable.startswith(ENV_PREFIX):  # a whole-model check: its message names the variable
+        return message
+    message = {"int_parsing": "is not a whole number", "float_parsing": "is not a number"}.get(error["type"], message)
+    message = message[:1].lower() + message[1:]  # pydantic's "Input should be …" reads on after the value
+    return f"{variable}={given.get(variable, '')!r}: {message}"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """The settings from `env` (default: the process environment); unset or blank means the default."""
     env = dict(os.environ if env is None else env)
-    root = project_root()
-    warehouse = _path(env.get("RETENTION_WAREHOUSE") or "warehouse/retention.duckdb", root)
-    state = env.get("RETENTION_STATE_DIR")
-    state_dir = _path(state, root) if state else warehouse.parent / "state"
-    tz = env.get("RETENTION_TIMEZONE") or "UTC"
+    given = {k: v.strip() for k, v in env.items() if k.startswith(ENV_PREFIX) and v.strip()}
+    if "RETENTION_FRESHNESS_SEVERITY" in given:
+        given["RETENTION_FRESHNESS_SEVERITY"] = given["RETENTION_FRESHNESS_SEVERITY"].lower()
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"RETENTION_TIMEZONE={tz!r} is not an IANA time zone (e.g. UTC, Asia/Shanghai)") from None
-    threads = _number(env, "RETENTION_THREADS", os.cpu_count() or 1)
-    return Settings(
-        root=root,
-        landing_dir=_path(env.get("RETENTION_LANDING_DIR") or "demo/landing", root),
-        warehouse=warehouse,
-        timezone=tz,
-        state_dir=state_dir,
-        column_mapping=env.get("RETENTION_COLUMN_MAPPING") or None,
-        memory_limit=env.get("RETENTION_MEMORY_LIMIT") or "4GB",
-        threads=max(1, threads),
-        lock_wait_seconds=_number(env, "RETENTION_LOCK_WAIT_SECONDS", 0),
-        # newest batch at most this many days before the run's through date; 0 turns the check off
-        freshness_max_days=_number(env, "RETENTION_FRESHNESS_MAX_DAYS", 35),
-        freshness_severity=_severity(env, "RETENTION_FRESHNESS_SEVERITY", "warn"),
-        # a batch's rows vs the median of the batches before it, as a factor either way; 0 turns it off
-        volume_warn_ratio=_number(env, "RETENTION_VOLUME_WARN_RATIO", 3.0),
-        volume_fail_ratio=_number(env, "RETENTION_VOLUME_FAIL_RATIO", 0.0),
-        pii_salt=env.get("RETENTION_PII_SALT") or "retention-default-salt",
-    )
+        return Settings.model_validate(given)
+    except ValidationError as e:
+        raise ConfigError("; ".join(_explain(err, given) for err in e.errors())) from None

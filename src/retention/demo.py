@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import random
-import re
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -27,6 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from .errors import UsageError
+
+DEMO_MARKER = ".retention_demo.json"  # what the demo wrote: only those files may be replaced by a new demo
 CUSTOMERS_FILE = "customers.csv"
 ORDERS_FILE = "orders.csv"
 CUSTOMER_COLUMNS = ("customer_id", "created_at", "channel", "region", "email", "phone", "name")
@@ -147,8 +150,6 @@ NICKNAMES = ("Bob", "Liz", "Sunny", "Max", "Kiki", "Doc", "Red", "Sam")
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 AREA_CODES = ("212", "312", "415", "617", "713", "206", "305", "404", "503", "720")
 
-_BATCH_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
-
 
 @dataclass(frozen=True)
 class Customer:
@@ -235,9 +236,15 @@ def write_demo_landing(
     customer_batches = _customer_events(rng, cal, people)
     order_batches = _order_events(rng, cal, orders)
 
-    _clear_batches(out_dir)
+    _replace_earlier_demo(out_dir, _earlier_demo_files(out_dir))
+    written = {}
     for m in range(months):
-        _write_batch(out_dir / cal.batch_date(m).isoformat(), customer_batches[m], order_batches[m])
+        folder = out_dir / cal.batch_date(m).isoformat()
+        _write_batch(folder, customer_batches[m], order_batches[m])
+        for name in (CUSTOMERS_FILE, ORDERS_FILE):
+            written[f"{folder.name}/{name}"] = _sha256(folder / name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / DEMO_MARKER).write_text(json.dumps({"files": written}, indent=1), encoding="utf-8")
     return {"batches": months, "customers": len(people), "orders": len(orders)}
 
 
@@ -405,29 +412,40 @@ def _fmt_ts(ts: datetime) -> str:
 # --- files -------------------------------------------------------------------
 
 
-def _is_batch_dir(path: Path) -> bool:
-    if path.is_symlink() or not path.is_dir() or not _BATCH_NAME.fullmatch(path.name):
-        return False
-    try:
-        date.fromisoformat(path.name)
-    except ValueError:
-        return False
-    return True
-
-
-def _clear_batches(out_dir: Path) -> None:
-    """Remove files this module writes; anything else in the folder is left alone."""
+def _earlier_demo_files(out_dir: Path) -> list[Path]:
+    """The files an earlier `write_demo_landing` left in `out_dir`, unchanged since; refuses (UsageError)
+    a folder holding anything else, because the product never deletes or changes a user's files."""
+    if not out_dir.exists():
+        return []
     if not out_dir.is_dir():
-        return
-    for batch in sorted(p for p in out_dir.iterdir() if _is_batch_dir(p)):
-        for name in (CUSTOMERS_FILE, ORDERS_FILE):
-            target = batch / name
-            if target.is_file() or target.is_symlink():
-                target.unlink()
-        try:
-            batch.rmdir()
-        except OSError:
-            pass  # holds someone else's files: keep it
+        raise UsageError(f"{out_dir} is a file, not a folder for the demo exports")
+    marker = out_dir / DEMO_MARKER
+    try:
+        written = json.loads(marker.read_text(encoding="utf-8"))["files"] if marker.is_file() else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        written = {}
+    found = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if not p.is_dir() or p.is_symlink())
+    foreign = [name for name in found if name != DEMO_MARKER and written.get(name) != _sha256(out_dir / name)]
+    if foreign:
+        raise UsageError(
+            f"{out_dir} holds files that are not earlier demo output ({', '.join(foreign[:3])}"
+            f"{', …' if len(foreign) > 3 else ''}); the demo never writes over a landing folder: "
+            "choose an empty or new folder with --out (or RETENTION_LANDING_DIR)"
+        )
+    return [out_dir / name for name in found]
+
+
+def _sha256(path: Path) -> str | None:
+    if path.is_symlink() or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _replace_earlier_demo(out_dir: Path, earlier: list[Path]) -> None:
+    for path in earlier:
+        path.unlink()
+    for folder in sorted({p.parent for p in earlier} - {out_dir}, reverse=True):
+        folder.rmdir()  # held only demo files: checked by _earlier_demo_files
 
 
 def _write_batch(folder: Path, people: list[Customer], orders: list[Order]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import subprocess
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from retention.demo import main, write_demo_landing
+from retention.errors import UsageError
+from tests.conftest import RETENTION
 
 CUSTOMER_HEADER = ["customer_id", "created_at", "channel", "region", "email", "phone", "name"]
 ORDER_HEADER = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"]
@@ -32,7 +36,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def _batches(root: Path) -> list[Path]:
-    return sorted(p for p in root.iterdir() if p.is_dir())
+    return sorted(p for p in root.iterdir() if p.is_dir())  # (the demo's own record of its files is a dotfile)
 
 
 @pytest.fixture(scope="module")
@@ -62,28 +66,59 @@ def test_different_seed_differs(tmp_path: Path) -> None:
     assert a != b
 
 
-def test_rerun_replaces_own_batches_only(tmp_path: Path) -> None:
+def test_rerun_replaces_earlier_demo_output(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     write_demo_landing(fresh, seed=5, customers=200, months=6)
-
     reused = tmp_path / "reused"
     write_demo_landing(reused, seed=9, customers=300, months=10)
-    (reused / "notes.txt").write_text("keep me")
-    (reused / "not-a-date").mkdir()
-    (reused / "not-a-date" / "orders.csv").write_text("keep me too")
-    (reused / "2099-01-01").mkdir()
-    (reused / "2099-01-01" / "customers.csv").write_text("stale")
-    (reused / "2023-03-01" / "README").write_text("foreign file in a batch folder")
 
     write_demo_landing(reused, seed=5, customers=200, months=6)
 
-    snap = _snapshot(reused)
-    assert snap.pop("notes.txt") == b"keep me"
-    assert snap.pop("not-a-date/orders.csv") == b"keep me too"
-    assert snap.pop("2023-03-01/README") == b"foreign file in a batch folder"
-    assert snap == _snapshot(fresh)
-    assert not (reused / "2099-01-01").exists()
+    assert _snapshot(reused) == _snapshot(fresh)
     assert not (reused / "2023-12-01").exists()  # left over from the 10-month run
+
+
+def _real_landing(root: Path) -> Path:
+    """A user's landing folder: one CRM batch the demo did not write."""
+    (root / "2024-01-31").mkdir(parents=True)
+    (root / "2024-01-31" / "orders.csv").write_text("order_id,customer_id,ordered_at,amount,currency,status\n")
+    return root
+
+
+def _other_file(root: Path) -> None:
+    root.mkdir()
+    (root / "notes.txt").write_text("mine")
+
+
+def _edited_demo(root: Path) -> None:
+    write_demo_landing(root, customers=20, months=2)
+    (root / "2023-02-01" / "orders.csv").write_text("edited")
+
+
+def _added_to_demo(root: Path) -> None:
+    write_demo_landing(root, customers=20, months=2)
+    (root / "2023-02-01" / "README").write_text("mine")
+
+
+@pytest.mark.parametrize("prepare", [_real_landing, _other_file, _edited_demo, _added_to_demo])
+def test_refuses_a_folder_holding_anything_but_earlier_demo_output(tmp_path: Path, prepare) -> None:
+    root = tmp_path / "landing"
+    prepare(root)
+    before = _snapshot(root)
+    with pytest.raises(UsageError, match="not earlier demo output"):
+        write_demo_landing(root, customers=50, months=3)
+    assert _snapshot(root) == before
+
+
+def test_cli_refuses_the_configured_landing_folder_and_changes_nothing(tmp_path: Path) -> None:
+    landing = _real_landing(tmp_path / "landing")
+    before = _snapshot(landing)
+    for args, env in (([], {"RETENTION_LANDING_DIR": str(landing)}), (["--out", str(landing)], {})):
+        done = subprocess.run([str(RETENTION), "demo", *args], env=dict(os.environ, **env), capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and "not earlier demo output" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert _snapshot(landing) == before
 
 
 def test_layout_and_headers(landing: tuple[Path, dict]) -> None:

@@ -1,0 +1,57 @@
+"""Settings are validated when loaded: a bad one stops the command before any work, in one line naming it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from retention.config import DEVELOPMENT_SALT, load_settings
+from retention.errors import ConfigError
+from tests.conftest import RETENTION, ROOT, Warehouse
+
+BAD = [
+    ("RETENTION_MEMORY_LIMIT", "lots", "memory size"),
+    ("RETENTION_TIMEZONE", "Europe/Berlinn", "IANA time zone"),
+    ("RETENTION_THREADS", "two", "whole number"),
+    ("RETENTION_THREADS", "0", "greater than or equal to 1"),
+    ("RETENTION_LOCK_WAIT_SECONDS", "-1", "greater than or equal to 0"),
+    ("RETENTION_FRESHNESS_MAX_DAYS", "35 days", "whole number"),
+    ("RETENTION_FRESHNESS_SEVERITY", "loud", "'warn' or 'fail'"),
+    ("RETENTION_VOLUME_WARN_RATIO", "many", "not a number"),
+    ("RETENTION_VOLUME_FAIL_RATIO", "0.5", "at least 1"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), BAD)
+def test_a_bad_setting_is_named_with_its_value(variable: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({variable: value})
+    assert f"{variable}={value!r}" in str(raised.value) and says in str(raised.value)
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), BAD[:3])
+def test_retention_run_prints_one_line_and_does_no_work(tmp_path: Path, variable: str, value: str, says: str) -> None:
+    wh = Warehouse(tmp_path)
+    wh.env[variable] = value
+    done = subprocess.run([str(RETENTION), "run"], env=wh.env, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"retention: {variable}={value!r}: ") and done.stderr.count("\n") == 1, done.stderr
+    assert not wh.state.exists()  # stopped before any work
+
+
+def test_paths_are_taken_from_the_repository_root_and_state_sits_beside_the_warehouse() -> None:
+    s = load_settings({"RETENTION_WAREHOUSE": "somewhere/w.duckdb", "RETENTION_LANDING_DIR": "in"})
+    assert s.warehouse == ROOT / "somewhere" / "w.duckdb"
+    assert s.landing_dir == ROOT / "in"
+    assert s.state_dir == ROOT / "somewhere" / "state"
+    assert s.lake_dir == ROOT / "somewhere" / "state" / "lake"
+
+
+def test_blank_means_the_default_and_the_warehouse_cannot_be_a_folder(tmp_path: Path) -> None:
+    s = load_settings({"RETENTION_THREADS": " ", "RETENTION_PII_SALT": "", "RETENTION_FRESHNESS_SEVERITY": "FAIL"})
+    assert s.threads >= 1 and s.pii_salt == DEVELOPMENT_SALT and s.uses_development_salt
+    assert s.freshness_severity == "fail"
+    with pytest.raises(ConfigError, match="RETENTION_WAREHOUSE=.* is a folder"):
+        load_settings({"RETENTION_WAREHOUSE": str(tmp_path)})
