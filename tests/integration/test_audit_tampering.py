@@ -8,7 +8,6 @@ included — on it. A failing check must raise AuditFailed naming the check and 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -235,20 +234,20 @@ def test_unknown_customer_is_a_warning_with_a_count(built, tmp_path):
 def test_freshness(built, tmp_path):
     settings, db = built[0], _tampered(built, tmp_path)
     late = dt.date(2023, 8, 15)  # 45 days after the newest batch
-    strict = dataclasses.replace(settings, freshness_max_days=10, freshness_severity="fail")
+    strict = settings.model_copy(update=dict(freshness_max_days=10, freshness_severity="fail"))
     message = _failure(built, db, through=late, settings=strict)
     assert "freshness failed" in message and "newest batch 2023-07-01 vs through date 2023-08-15" in message
     assert "observed 45, expected 10" in message
-    _, results = _audit(built, db, through=late, settings=dataclasses.replace(strict, freshness_severity="warn"))
+    _, results = _audit(built, db, through=late, settings=strict.model_copy(update=dict(freshness_severity="warn")))
     assert {r.check_name: r.status for r in results}["freshness"] == "warned"
-    _, results = _audit(built, db, through=late, settings=dataclasses.replace(strict, freshness_max_days=60))
+    _, results = _audit(built, db, through=late, settings=strict.model_copy(update=dict(freshness_max_days=60)))
     assert {r.check_name: r.status for r in results}["freshness"] == "passed"
     _, results = _audit(built, db, through=None, settings=strict)  # no through date: skipped, counts as passed
     assert {r.check_name: r.status for r in results}["freshness"] == "skipped"
 
 
 def test_volume(built, tmp_path):
-    settings = dataclasses.replace(built[0], volume_warn_ratio=3.0, volume_fail_ratio=6.0)
+    settings = built[0].model_copy(update=dict(volume_warn_ratio=3.0, volume_fail_ratio=6.0))
     db = _tampered(
         built,
         tmp_path,
@@ -263,7 +262,7 @@ def test_volume(built, tmp_path):
     message = _failure(built, db, checks=only, settings=settings)
     assert "batch_volume failed" in message and "2023-07-01 customers: 350 rows" in message
     assert "2023-06-01 orders" not in message  # 4x: a warning, listed in the result, not the failure
-    _, [r] = _audit(built, db, checks=[volume_check(dataclasses.replace(settings, volume_fail_ratio=20.0))], settings=settings)
+    _, [r] = _audit(built, db, checks=[volume_check(settings.model_copy(update=dict(volume_fail_ratio=20.0)))], settings=settings)
     assert r.status == "warned" and "2023-06-01 orders: 332 rows" in r.details and "2023-07-01 customers" in r.details
     # only the batches a run loaded are judged
     [r] = audit(settings, db, "volume-judged", THROUGH, only, batches=["2023-05-01"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import os
@@ -151,10 +150,10 @@ def test_settings_for_freshness_and_volume(tmp_path):
     assert freshness_check(s).severity == "fail" and freshness_check(s).compare == "at_most"
     v = volume_check(s)
     assert (v.severity, v.fail_above) == ("warn", 5.0)
-    v = volume_check(dataclasses.replace(s, volume_warn_ratio=0.0))
+    v = volume_check(s.model_copy(update=dict(volume_warn_ratio=0.0)))
     assert (v.severity, v.fail_above) == ("fail", None)
-    assert volume_check(dataclasses.replace(s, volume_warn_ratio=0.0, volume_fail_ratio=0.0)).skip_reason
-    assert freshness_check(dataclasses.replace(s, freshness_max_days=0)).skip_reason
+    assert volume_check(s.model_copy(update=dict(volume_warn_ratio=0.0, volume_fail_ratio=0.0))).skip_reason
+    assert freshness_check(s.model_copy(update=dict(freshness_max_days=0))).skip_reason
     with pytest.raises(ConfigError):
         _settings(tmp_path, RETENTION_FRESHNESS_SEVERITY="loud")
     with pytest.raises(ConfigError):
