@@ -412,6 +412,11 @@ def _fmt_ts(ts: datetime) -> str:
 # --- files -------------------------------------------------------------------
 
 
+def is_demo_output(folder: Path) -> bool:
+    """Was `folder` written by `write_demo_landing` (its record of the files it wrote is there)?"""
+    return (folder / DEMO_MARKER).is_file()
+
+
 def _earlier_demo_files(out_dir: Path) -> list[Path]:
     """The files an earlier `write_demo_landing` left in `out_dir`, unchanged since; refuses (UsageError)
     a folder holding anything else, because the product never deletes or changes a user's files."""

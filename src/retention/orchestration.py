@@ -2,7 +2,7 @@
 
 The Airflow DAG (dags/crm_retention.py) calls these; `retention run` calls the same stages in one
 process under one lock (pipeline.run). Between two tasks another writer may have changed the lake;
-publish checks the fingerprint and refuses to publish a stale build.
+publish compares the lake state with the one the build started from and refuses a stale build.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 
 from .config import load_settings
-from .pipeline import Plan, locked, outcome_recorded, stage_audit, stage_build, stage_ingest, stage_publish
+from .pipeline import Plan, locked, stage_audit, stage_build, stage_ingest, stage_publish
 from .report import audit_summary
+from .run_record import outcome_recorded
 
 log = logging.getLogger(__name__)
 

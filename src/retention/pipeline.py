@@ -7,27 +7,27 @@ happens only after ingest, dbt and the audit all passed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import importlib
-import json
 import logging
-import os
 import secrets
 import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, faults
+from . import faults
 from .config import Settings
+from .demo import is_demo_output
 from .errors import RunFailed
+from .fingerprint import EMPTY_LAKE_STATE, fingerprint, lake_state
 from .ingest import lake
-from .ingest.load import IngestReport, connect, ingest
+from .ingest.load import IngestReport, ingest
+from .ingest.mapping import mapping_for
 from .lock import writer_lock
 from .quality.audit import CheckResult, audit
 from .quality.checks import checks_for
+from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
 from .warehouse.build import build, build_database
 from .warehouse.publish import publish, read_marker
@@ -62,55 +62,6 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md"}
-
-
-def _tree_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    sources = (
-        p
-        for p in folder.rglob("*")
-        if p.suffix in SOURCE_SUFFIXES
-        and p.is_file()
-        and not {"target", "logs", "__pycache__"} & set(p.relative_to(folder).parts)
-    )
-    for path in sorted(sources):
-        digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def lake_state(settings: Settings, through: dt.date | None) -> str:
-    """Which loads of which batches the lake holds for this through date (a reload changes it)."""
-    con = connect(settings)
-    try:
-        rows = [
-            (str(r["batch_date"]), r["table_name"], r["sha256"], r["load_id"])
-            for r in lake.manifest(con, settings.lake_dir)
-            if through is None or r["batch_date"] <= through
-        ]
-    finally:
-        con.close()
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
-
-
-EMPTY_LAKE_STATE = hashlib.sha256(b"[]").hexdigest()[:20]
-
-
-def fingerprint(settings: Settings, through: dt.date | None, state: str) -> str:
-    """What the marts are a function of: the loaded batches (`state`, see lake_state), the settings
-    and the code."""
-    parts = [
-        state,
-        str(through),
-        settings.timezone,
-        __version__,
-        _tree_digest(settings.dbt_project_dir),
-        _tree_digest(Path(__file__).parent),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
-
-
 def _clean_build_dir(settings: Settings) -> None:
     if settings.build_dir.is_dir():
         shutil.rmtree(settings.build_dir)  # a failed run's build is kept for inspection until the next run
@@ -118,27 +69,26 @@ def _clean_build_dir(settings: Settings) -> None:
         debris.unlink(missing_ok=True)
 
 
+def preflight(settings: Settings) -> None:
+    """What can be known wrong before any work: the column mapping (MappingError names the setting or
+    file at fault), and a development salt on real data (a warning, on every run)."""
+    mapping_for(settings.landing_dir, settings.column_mapping)
+    if settings.uses_development_salt and not is_demo_output(settings.landing_dir):
+        log.warning(
+            "RETENTION_PII_SALT is not set: personal data is hashed with the built-in development salt, which "
+            "anyone can reproduce; set a secret salt for real CRM exports (changing it reloads every batch)"
+        )
+
+
 def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
     run_id = run_id or new_run_id()
+    preflight(settings)
     _clean_build_dir(settings)
     report: IngestReport = ingest(settings, through)
     faults.failpoint("ingest.done")
     for name in report.removed_loads:
         log.info("removed an unfinished or replaced load: %s", name)
-    _write_json(
-        settings.state_dir / "rejections.json",
-        {
-            "run_id": run_id,
-            "checked_at": _now(),
-            "rejected": [{"batch": e.batch, "file": e.file, "problem": e.problem} for e in report.rejected],
-        },
-    )
-    if report.rejected:
-        raise RunFailed(
-            "ingest rejected "
-            + "; ".join(str(e) for e in report.rejected)
-            + ". Nothing of those batches was loaded; the published marts are unchanged."
-        )
+    _record_rejections(settings, run_id, report)
     if not lake.has_batches(settings.lake_dir):
         raise RunFailed(f"no batches to load in {settings.landing_dir}" + (f" dated on or before {through}" if through else ""))
     state = lake_state(settings, through)
@@ -146,21 +96,29 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
         raise RunFailed(f"no batch is dated on or before {through}: there is nothing to build the marts from")
     fp = fingerprint(settings, through, state)
     marker = read_marker(settings)
-    up_to_date = bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists())
-    rows = {}
-    for m in report.loaded:
-        for key in ("rows_read", "rows_loaded", "rows_quarantined"):
-            rows[key] = rows.get(key, 0) + int(m[key])
+    rows = {key: sum(int(m[key]) for m in report.loaded) for key in ("rows_read", "rows_loaded", "rows_quarantined")}
     return Plan(
-        run_id,
-        through.isoformat() if through else None,
-        fp,
-        up_to_date,
-        sorted({m["batch_date"].isoformat() for m in report.loaded}),
-        len(report.unchanged),
-        rows,
-        state,
+        run_id=run_id,
+        through=through.isoformat() if through else None,
+        fingerprint=fp,
+        up_to_date=bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists()),
+        loaded_batches=sorted({m["batch_date"].isoformat() for m in report.loaded}),
+        unchanged_batches=len(report.unchanged),
+        rows=rows,
+        lake_state=state,
     )
+
+
+def _record_rejections(settings: Settings, run_id: str, report: IngestReport) -> None:
+    """Keep this ingest's verdicts for `retention status`; any rejected batch stops the run."""
+    rejected = [{"batch": e.batch, "file": e.file, "problem": e.problem} for e in report.rejected]
+    write_json(rejections_file(settings), {"run_id": run_id, "checked_at": now(), "rejected": rejected})
+    if report.rejected:
+        raise RunFailed(
+            "ingest rejected "
+            + "; ".join(str(e) for e in report.rejected)
+            + ". Nothing of those batches was loaded; the published marts are unchanged."
+        )
 
 
 def stage_build(settings: Settings, plan: Plan) -> Path | None:
@@ -238,66 +196,6 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
         published = stage_publish(settings, plan)
         outcome["status"] = "published" if published else "up to date"
     return RunSummary(plan, published, checks)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def outcome_recorded(settings: Settings, what: str):
-    """Record how a run (or a DAG task) ended in state/last_run.json for `retention status`, and say
-    "out of disk space" plainly when that is what went wrong."""
-    outcome = {"what": what, "started_at": _now(), "status": "failed"}
-    try:
-        yield outcome
-    except Exception as e:
-        outcome["error"] = str(e)[:2000]
-        if disk_full(e):
-            outcome["error"] = disk_full_message(settings, e)
-            raise RunFailed(outcome["error"]) from e
-        raise
-    finally:
-        outcome["finished_at"] = _now()
-        try:
-            _write_json(settings.state_dir / "last_run.json", outcome)
-        except OSError:
-            log.warning("could not record the run's outcome in %s", settings.state_dir)
-
-
-def disk_full(error: BaseException) -> bool:
-    """Did `error` (or what caused it) come from a full disk or an exceeded file-size limit?"""
-    import errno
-
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return True
-        text = str(error).lower()
-        if "no space left on device" in text or "disk quota exceeded" in text or "file too large" in text:
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-def disk_full_message(settings: Settings, error: BaseException) -> str:
-    free = []
-    for label, folder in (("warehouse folder", settings.warehouse.parent), ("state folder", settings.state_dir)):
-        try:
-            free.append(f"{label} {folder}: {shutil.disk_usage(folder).free / 2**20:.1f} MiB free")
-        except OSError:
-            pass
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
-    cause = next((line for line in lines if "space" in line.lower() or "too large" in line.lower()), lines[0])
-    first = lines[0][:200] + (f" — {cause[:400]}" if cause != lines[0] else "")
-    return f"out of disk space: {first} ({'; '.join(free)}). Free some space and run again; the published marts are unchanged"
 
 
 def locked(settings: Settings, what: str):

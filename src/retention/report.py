@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 
 from .config import Settings
+from .database import connect
 from .ingest import lake
-from .ingest.load import connect
+from .run_record import last_run_file, rejections_file
 
 
 def _table(headers: list[str], rows: list[tuple]) -> str:
@@ -67,11 +68,11 @@ def _json(path: Path) -> dict:
 
 def load_status(settings: Settings) -> str:
     sections = []
-    last = _json(settings.state_dir / "last_run.json")
+    last = _json(last_run_file(settings))
     if last:
         line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
         sections.append(line + (f"\n  {last['error']}" if last.get("error") else ""))
-    rejected = _json(settings.state_dir / "rejections.json").get("rejected") or []
+    rejected = _json(rejections_file(settings)).get("rejected") or []
     if rejected:
         sections.append(
             "batches rejected by the last ingest (nothing of them is loaded)\n"

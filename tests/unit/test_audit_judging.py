@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 
 from retention.config import ConfigError, load_settings
+from retention.errors import AuditFailed
 from retention.quality import audit as audit_mod
-from retention.quality.audit import AuditFailed, judge, reconciliation_frame, verdict_of
+from retention.quality.audit import reconciliation_frame
 from retention.quality.checks import CHECKS, Check, checks_for, freshness_check, volume_check
+from retention.quality.gx import verdict_of
+from retention.quality.judge import judge
 
 
 def _frame(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
@@ -178,7 +181,7 @@ def test_failpoint_is_inert_unless_named_and_kills_when_named():
 
 
 def test_data_docs_keep_only_the_newest_runs(tmp_path):
-    from retention.quality.audit import SUITE, prune_validation_pages
+    from retention.quality.gx import SUITE, prune_validation_pages
 
     settings = _settings(tmp_path)
     pages = settings.data_docs_dir / "validations" / SUITE

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Settings
+from ..database import connect
 from ..sql import ident, sql_text
 from . import lake
 from .csvrows import write_lines, write_records
@@ -84,17 +85,6 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     rejected: list[BatchRejected] = field(default_factory=list)
     removed_loads: list[str] = field(default_factory=list)
-
-
-def connect(settings: Settings, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(database)
-    con.execute(f"set memory_limit = {sql_text(settings.memory_limit)}")
-    con.execute(f"set temp_directory = {sql_text(str(settings.temp_dir))}")
-    con.execute(f"set threads = {settings.threads}")
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set preserve_insertion_order = true")  # the default, and the lake's lines depend on it
-    return con
 
 
 def _mapping_text(mapping: ColumnMapping) -> str:

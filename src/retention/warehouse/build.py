@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from ..config import Settings
+from ..database import connect
 from ..errors import BuildFailed
 from ..ingest import lake
-from ..ingest.load import connect
 from ..lock import held_descriptors
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")

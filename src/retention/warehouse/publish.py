@@ -19,9 +19,9 @@ import duckdb
 
 from .. import faults
 from ..config import Settings
-from ..durable import fsync
+from ..database import connect
+from ..durable import fsync, write_text
 from ..errors import PublishCheckFailed
-from ..ingest.load import connect
 from ..sql import ident, sql_text
 
 STORAGE_VERSION = "v1.0.0"
@@ -136,10 +136,7 @@ def storage_version(path: Path) -> str:
 
 def write_marker(settings: Settings, marker: dict) -> None:
     """What the published file was built from, so that a run with nothing new can leave it alone."""
-    path = settings.published_marker
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(marker, indent=2, default=str))
-    os.replace(tmp, path)
+    write_text(settings.published_marker, json.dumps(marker, indent=2, default=str))
 
 
 def read_marker(settings: Settings) -> dict | None:
