@@ -50,8 +50,11 @@ lint: install
 benchmark: install
 	$(BIN)/python benchmarks/ingest_vs_read_csv.py
 
+# -o reads the current pins as preferences: only what pyproject.toml's changes need moves.
+# Overrides of dependencies' own bounds are in pyproject.toml, [tool.uv].
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	sed -i '1i # Exact versions of every dependency (transitive too). Regenerate with `make lock` after editing pyproject.toml.' requirements.lock
 
 clean:
 	rm -rf $(VENV) warehouse demo airflow_home dbt_project/target dbt_project/logs
