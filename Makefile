@@ -43,15 +43,24 @@ run: demo airflow-db
 test: install
 	$(BIN)/python -m pytest
 
+# sqlfluff's dbt templater loads the project through the profile: its build database, DuckDB spill
+# directory and dbt's target/ and logs/ go to a throwaway directory, so it needs no prior run and leaves no file.
 lint: install
 	$(BIN)/ruff check src dags tests benchmarks
 	$(BIN)/ruff format --check src dags tests benchmarks
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	env RETENTION_DBT_TARGET=duckdb RETENTION_BUILD_DATABASE=$$tmp/build.duckdb RETENTION_DUCKDB_TEMP_DIR=$$tmp/duckdb_tmp \
+		DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs DBT_SEND_ANONYMOUS_USAGE_STATS=false DO_NOT_TRACK=1 \
+		$(BIN)/sqlfluff lint dbt_project
 
 benchmark: install
 	$(BIN)/python benchmarks/ingest_vs_read_csv.py
 
+# -o reads the current pins as preferences: only what pyproject.toml's changes need moves.
+# Overrides of dependencies' own bounds are in pyproject.toml, [tool.uv].
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	sed -i '1i # Exact versions of every dependency (transitive too). Regenerate with `make lock` after editing pyproject.toml.' requirements.lock
 
 clean:
 	rm -rf $(VENV) warehouse demo airflow_home dbt_project/target dbt_project/logs

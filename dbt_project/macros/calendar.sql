@@ -20,5 +20,5 @@
 
 {#- Whole months from one period start to another. -#}
 {% macro months_between(from_date, to_date) -%}
-    {{ dbt.datediff(from_date, to_date, 'month') }}
+    {{ dbt.datediff(from_date, to_date, 'month') | trim }}
 {%- endmacro %}

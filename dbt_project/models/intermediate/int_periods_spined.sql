@@ -21,7 +21,9 @@ bounds as (
 grain_lengths as (
 
     {% for grain in var('period_grains') %}
-    select '{{ grain.name }}' as period_grain, {{ grain.months }} as months_per_period
+    select
+        '{{ grain.name }}' as period_grain,
+        {{ grain.months }} as months_per_period
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -43,7 +45,7 @@ spined as (
                             'bounds.first_period_start') }} as date) as previous_period_start,
         bounds.last_period_start
     from bounds
-    inner join grain_lengths on bounds.period_grain = grain_lengths.period_grain
+    inner join grain_lengths on grain_lengths.period_grain = bounds.period_grain
     cross join steps
 
 )

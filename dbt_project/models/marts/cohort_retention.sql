@@ -23,10 +23,10 @@ latest as (
 cohorts as (
 
     select
-        cohort_grain,
-        cohort_start,
+        members.cohort_grain,
+        members.cohort_start,
         count(*) as cohort_size,
-        max({{ months_between('cohort_start', 'latest.latest_month') }}) as last_period_number
+        max({{ months_between('members.cohort_start', 'latest.latest_month') }}) as last_period_number
     from members
     cross join latest
     group by 1, 2
@@ -79,7 +79,10 @@ active_by_period as (
 
 last_periods as (
 
-    select distinct cohort_start, customer_id, last_period_number
+    select distinct
+        cohort_start,
+        customer_id,
+        last_period_number
     from member_activity
 
 ),

@@ -26,7 +26,10 @@ first_periods as (
 
 active_counts as (
 
-    select period_grain, period_start, count(*) as active_customers
+    select
+        period_grain,
+        period_start,
+        count(*) as active_customers
     from activity
     group by 1, 2
 
@@ -34,7 +37,10 @@ active_counts as (
 
 new_counts as (
 
-    select period_grain, first_period_start as period_start, count(*) as new_customers
+    select
+        period_grain,
+        first_period_start as period_start,
+        count(*) as new_customers
     from first_periods
     group by 1, 2
 
@@ -92,10 +98,12 @@ select
     cast(retained_customers as bigint) as retained_customers,
     cast(customers_end - new_customers - retained_customers as bigint) as reactivated_customers,
     cast(customers_start - retained_customers as bigint) as churned_customers,
-    case when customers_start > 0
-        then cast(customers_end - new_customers as double) / customers_start
+    case
+        when customers_start > 0
+            then cast(customers_end - new_customers as double) / customers_start
     end as retention_rate,
-    case when customers_start > 0
-        then cast(retained_customers as double) / customers_start
+    case
+        when customers_start > 0
+            then cast(retained_customers as double) / customers_start
     end as strict_retention_rate
 from counted
