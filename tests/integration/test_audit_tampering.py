@@ -210,7 +210,8 @@ def test_second_currency_is_named(built, tmp_path):
         from staging.stg_crm__orders__orig""",
     )
     message = _failure(built, db)
-    assert "one_currency failed" in message and "EUR (2 orders)" in message and "USD (" in message
+    assert "one_currency failed" in message and "EUR: 2 completed orders in a feed of USD (" in message
+    assert message.count("/orders.csv line ") == 2  # each EUR order named with its batch, file and line
 
 
 def test_unknown_customer_is_a_warning_with_a_count(built, tmp_path):

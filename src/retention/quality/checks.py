@@ -151,14 +151,23 @@ CHECKS = [
     ),
     Check(
         "one_currency",
-        "The completed orders feeding the marts carry one currency (there is no conversion yet).",
-        """with c as (select coalesce(currency, '(none)') as currency, count(*) as n
-                      from staging.stg_crm__orders where is_completed group by 1)
-           select 'currencies of completed orders: ' || coalesce(
-                      (select string_agg(currency || ' (' || n || ' orders)', ', ' order by n desc, currency) from c),
-                      'none') as key,
-                  (select count(*) from c) as observed,
-                  least((select count(*) from c), 1) as expected""",
+        "The completed orders feeding the marts carry one currency (there is no conversion yet); "
+        "each other currency is named with its orders, batch, file and line.",
+        """with orders as (select order_id, source_file, source_line, coalesce(currency, '(none)') as currency
+                           from staging.stg_crm__orders where is_completed),
+                counts as (select currency, count(*) as n from orders group by 1),
+                main as (select currency, n from counts order by n desc, currency limit 1)
+           select c.currency || ': ' || c.n || ' completed orders in a feed of ' || m.currency || ' (' || m.n
+                      || '), e.g. ' || (select string_agg('order ' || o.order_id || ' (' || o.source_file || ' line '
+                                                          || o.source_line || ')', ', ' order by o.source_file, o.source_line)
+                                        from (select * from orders o where o.currency = c.currency
+                                              order by source_file, source_line limit 5) o) as key,
+                  c.n as observed, 0 as expected
+           from counts c cross join main m where c.currency <> m.currency
+           union all  -- one row when every completed order is in one currency, so that the check is evaluated
+           select 'one currency: ' || coalesce((select currency || ' (' || n || ' completed orders)' from main),
+                                               'no completed orders'), 0, 0
+           where (select count(*) from counts) <= 1""",
     ),
     Check(
         "orders_with_known_customer",
