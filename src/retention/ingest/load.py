@@ -102,6 +102,7 @@ def _mapping_text(mapping: ColumnMapping) -> str:
         {
             "name": mapping.name,
             "timezone": mapping.timezone,
+            "encoding": mapping.encoding,
             "tables": {
                 t: {"aliases": sorted(m.aliases.items()), "pii": sorted(m.pii), "status_values": sorted(m.status_values.items())}
                 for t, m in sorted(mapping.tables.items())
@@ -157,6 +158,15 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def ambiguous_header(ambiguous: dict[str, list[tuple[int, str]]]) -> str:
+    """Which contract columns more than one column of the header means (positions from 1, as a spreadsheet counts)."""
+    groups = []
+    for column, cols in ambiguous.items():
+        where = ", ".join(f'"{h}" at column {i + 1}' for i, h in cols)
+        groups.append(f"{len(cols)} columns mean {column} ({where})")
+    return f"ambiguous header: {'; '.join(groups)}; keep one"
+
+
 def _load_file(
     con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
 ) -> dict:
@@ -178,14 +188,17 @@ def _load_file(
     landed.found_sha256(sha256)
     if problem is not None:
         raise BatchRejected(batch.name, filename, str(problem)) from None
-    names, missing = mapping.resolve_header(table, decoded.header)
-    if missing:
+    header = mapping.resolve_header(table, decoded.header)
+    if header.missing:
         raise BatchRejected(
             batch.name,
             filename,
-            f"required column(s) missing: {', '.join(missing)} (header: {', '.join(decoded.header)}; "
+            f"required column(s) missing: {', '.join(header.missing)} (header: {', '.join(decoded.header)}; "
             f"column mapping: {mapping.name})",
         )
+    if header.ambiguous:
+        raise BatchRejected(batch.name, filename, ambiguous_header(header.ambiguous))
+    names = header.names
     path = landed.path
     if decoded.rewritten:
         path = settings.temp_dir / f"{batch.name}-{filename}.{uuid.uuid4().hex[:8]}.utf8.csv"
@@ -198,6 +211,7 @@ def _load_file(
             table,
             names,
             mapping,
+            pii=header.pii,
             batch_date=batch.batch_date,
             source_file=source_file,
             salt=settings.pii_salt,
