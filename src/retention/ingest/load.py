@@ -176,7 +176,7 @@ def _load_file(
     raw = landed.path.read_bytes()
     digest = _Digest(raw)  # hashed on the other core while this one decodes
     try:
-        decoded = decode_export(raw)
+        decoded = decode_export(raw, mapping.encoding)
     except FileProblem as e:
         problem = e
     else:
