@@ -18,14 +18,15 @@ import pandas as pd
 from ..config import Settings
 from ..sql import ident, sql_text
 from . import lake
-from .csvrows import write_lines, write_records
+from .csvrows import Records, write_lines, write_records
 from .decode import FileProblem, decode_export
 from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
 from .mapping import ColumnMapping, mapping_for
+from .quarantine import mask_pii
 from .rows import validated_sql
 
 # Bump when a change to decoding or validation should reload batches already in the lake.
-INGEST_RULES_VERSION = "3"  # 3: lines of one-line records follow from the position (lake.py)
+INGEST_RULES_VERSION = "4"  # 4: personal data hashed in the quarantine's raw text too (quarantine.py)
 
 # customers and orders: as rows.validated_sql writes them (their lines: see lake.py)
 SCHEMAS = {
@@ -167,6 +168,19 @@ def ambiguous_header(ambiguous: dict[str, list[tuple[int, str]]]) -> str:
     return f"ambiguous header: {'; '.join(groups)}; keep one"
 
 
+def _quarantined(
+    con, records: Records, target: Path, lines_target: Path, pii: frozenset[int], width: int, salt: str
+) -> list[dict]:
+    """The file's quarantined records (those it could not split, then the rows with a problem), by line,
+    their raw text without personal data in clear."""
+    written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
+    bad = con.execute(f"select source_line, problem from ({written}) where problem is not null order by source_line").fetchall()
+    raw_text = records.raw_text([line for line, _ in bad])
+    kept = [(r.line, r.reason, r.raw) for r in records.rejects] + [(line, reason, raw_text[line]) for line, reason in bad]
+    masked = mask_pii(con, [raw for _, _, raw in kept], pii, width, salt)
+    return [{"source_line": line, "reason": reason, "raw_text": raw} for (line, reason, _), raw in zip(kept, masked)]
+
+
 def _load_file(
     con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
 ) -> dict:
@@ -230,15 +244,10 @@ def _load_file(
     if _stamp(landed.path) != delivered:  # DuckDB read the file again: it must be the bytes checked above
         raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
     loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) where problem is null").fetchall()[0][0]
-    written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
-    bad = con.execute(f"select source_line, problem from ({written}) where problem is not null order by source_line").fetchall()
-    raw_text = records.raw_text([line for line, _ in bad])
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
-    for r in records.rejects:
-        quarantine.append(base | {"source_line": r.line, "reason": r.reason, "raw_text": r.raw})
-    for line, reason in bad:
-        quarantine.append(base | {"source_line": line, "reason": reason, "raw_text": raw_text[line]})
-    quarantined = len(records.rejects) + len(bad)
+    kept = _quarantined(con, records, target, lines_target, header.pii, len(names), settings.pii_salt)
+    quarantine.extend(base | row for row in kept)
+    quarantined = len(kept)
     if records.rows_read != loaded + quarantined:  # never drop a row silently
         raise BatchRejected(
             batch.name,
