@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
+from .charset import Undecided, decode_legacy
+
 UTF8_BOM = b"\xef\xbb\xbf"
 BLANK = b" \t\r\n\xef\xbb\xbf"
 BLANK_BYTES = {BLANK[i : i + 1] for i in range(len(BLANK))}
@@ -24,7 +26,7 @@ class FileProblem(ValueError):
 @dataclass(frozen=True)
 class DecodedExport:
     data: bytes  # UTF-8, "\n" line ends, ends with "\n"
-    encoding: str  # what the file was written in: utf-8, utf-8-sig, gb18030
+    encoding: str  # what the file was written in: utf-8, utf-8-sig, gb18030, cp1252 (or the mapping's codec)
     header: list[str]  # the header row's fields as written (one line)
     terminated: bool  # the file as delivered ended with a line end (else its last record may be cut off)
     rewritten: bool  # data differs from the file's bytes (so the reader needs a copy)
@@ -48,9 +50,18 @@ def _decode(raw: bytes) -> tuple[str, bytes]:
         return "utf-8", raw
     except UnicodeDecodeError as utf8_error:
         try:
-            return "gb18030", raw.decode("gb18030").encode("utf-8")
-        except UnicodeDecodeError:
-            raise FileProblem(f"undecodable bytes at byte {utf8_error.start}: neither UTF-8 nor GB18030") from None
+            return decode_legacy(raw, utf8_error.start)
+        except Undecided as e:
+            raise FileProblem(str(e)) from None
+
+
+def _decode_as(raw: bytes, codec: str) -> tuple[str, bytes]:
+    """The file in the codec the column mapping names: no guessing, and no BOM in the text."""
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as e:
+        raise FileProblem(f"undecodable bytes at byte {e.start}: not {codec}, the encoding the column mapping sets") from None
+    return codec, text.removeprefix("\ufeff").encode("utf-8")
 
 
 def _header(data: bytes) -> list[str]:
@@ -73,14 +84,17 @@ def _header(data: bytes) -> list[str]:
     return fields
 
 
-def decode_export(raw: bytes) -> DecodedExport:
+def decode_export(raw: bytes, encoding: str | None = None) -> DecodedExport:
+    """`encoding`: the codec the column mapping sets (Python's name for it); None: detect it."""
     if not raw:
         raise FileProblem("zero-byte file (an export without rows still needs its header row)")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # before the NUL test: UTF-16 text is full of NULs
+    if encoding is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # before the NUL test: UTF-16 is full of NULs
         raise FileProblem("UTF-16 encoded; export as UTF-8 or GB18030")
-    if b"\x00" in raw:
+    if encoding is None and b"\x00" in raw:
         raise FileProblem("binary file: contains NUL bytes, not a CSV export")
-    encoding, data = _decode(raw)
+    encoding, data = _decode(raw) if encoding is None else _decode_as(raw, encoding)
+    if b"\x00" in data:  # (a set codec: the text, not the bytes, must be free of NULs)
+        raise FileProblem("binary file: contains NUL bytes, not a CSV export")
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
         if data.endswith(b"\r"):  # a "\r\n" cut after its "\r" still ended the line

@@ -19,14 +19,15 @@ from ..config import Settings
 from ..database import connect
 from ..sql import ident, sql_text
 from . import lake
-from .csvrows import write_lines, write_records
+from .csvrows import Records, write_lines, write_records
 from .decode import FileProblem, decode_export
 from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
 from .mapping import ColumnMapping, mapping_for
+from .quarantine import mask_pii
 from .rows import validated_sql
 
 # Bump when a change to decoding or validation should reload batches already in the lake.
-INGEST_RULES_VERSION = "3"  # 3: lines of one-line records follow from the position (lake.py)
+INGEST_RULES_VERSION = "4"  # 4: personal data hashed in the quarantine's raw text too (quarantine.py)
 
 # customers and orders: as rows.validated_sql writes them (their lines: see lake.py)
 SCHEMAS = {
@@ -92,6 +93,7 @@ def _mapping_text(mapping: ColumnMapping) -> str:
         {
             "name": mapping.name,
             "timezone": mapping.timezone,
+            "encoding": mapping.encoding,
             "tables": {
                 t: {"aliases": sorted(m.aliases.items()), "pii": sorted(m.pii), "status_values": sorted(m.status_values.items())}
                 for t, m in sorted(mapping.tables.items())
@@ -147,6 +149,28 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def ambiguous_header(ambiguous: dict[str, list[tuple[int, str]]]) -> str:
+    """Which contract columns more than one column of the header means (positions from 1, as a spreadsheet counts)."""
+    groups = []
+    for column, cols in ambiguous.items():
+        where = ", ".join(f'"{h}" at column {i + 1}' for i, h in cols)
+        groups.append(f"{len(cols)} columns mean {column} ({where})")
+    return f"ambiguous header: {'; '.join(groups)}; keep one"
+
+
+def _quarantined(
+    con, records: Records, target: Path, lines_target: Path, pii: frozenset[int], width: int, salt: str
+) -> list[dict]:
+    """The file's quarantined records (those it could not split, then the rows with a problem), by line,
+    their raw text without personal data in clear."""
+    written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
+    bad = con.execute(f"select source_line, problem from ({written}) where problem is not null order by source_line").fetchall()
+    raw_text = records.raw_text([line for line, _ in bad])
+    kept = [(r.line, r.reason, r.raw) for r in records.rejects] + [(line, reason, raw_text[line]) for line, reason in bad]
+    masked = mask_pii(con, [raw for _, _, raw in kept], pii, width, salt)
+    return [{"source_line": line, "reason": reason, "raw_text": raw} for (line, reason, _), raw in zip(kept, masked)]
+
+
 def _load_file(
     con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
 ) -> dict:
@@ -156,7 +180,7 @@ def _load_file(
     raw = landed.path.read_bytes()
     digest = _Digest(raw)  # hashed on the other core while this one decodes
     try:
-        decoded = decode_export(raw)
+        decoded = decode_export(raw, mapping.encoding)
     except FileProblem as e:
         problem = e
     else:
@@ -168,14 +192,17 @@ def _load_file(
     landed.found_sha256(sha256)
     if problem is not None:
         raise BatchRejected(batch.name, filename, str(problem)) from None
-    names, missing = mapping.resolve_header(table, decoded.header)
-    if missing:
+    header = mapping.resolve_header(table, decoded.header)
+    if header.missing:
         raise BatchRejected(
             batch.name,
             filename,
-            f"required column(s) missing: {', '.join(missing)} (header: {', '.join(decoded.header)}; "
+            f"required column(s) missing: {', '.join(header.missing)} (header: {', '.join(decoded.header)}; "
             f"column mapping: {mapping.name})",
         )
+    if header.ambiguous:
+        raise BatchRejected(batch.name, filename, ambiguous_header(header.ambiguous))
+    names = header.names
     path = landed.path
     if decoded.rewritten:
         path = settings.temp_dir / f"{batch.name}-{filename}.{uuid.uuid4().hex[:8]}.utf8.csv"
@@ -188,6 +215,7 @@ def _load_file(
             table,
             names,
             mapping,
+            pii=header.pii,
             batch_date=batch.batch_date,
             source_file=source_file,
             salt=settings.pii_salt,
@@ -206,15 +234,10 @@ def _load_file(
     if _stamp(landed.path) != delivered:  # DuckDB read the file again: it must be the bytes checked above
         raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
     loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) where problem is null").fetchall()[0][0]
-    written = lake.record_lines_sql(sql_text(str(target)), sql_text(str(lines_target)))
-    bad = con.execute(f"select source_line, problem from ({written}) where problem is not null order by source_line").fetchall()
-    raw_text = records.raw_text([line for line, _ in bad])
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
-    for r in records.rejects:
-        quarantine.append(base | {"source_line": r.line, "reason": r.reason, "raw_text": r.raw})
-    for line, reason in bad:
-        quarantine.append(base | {"source_line": line, "reason": reason, "raw_text": raw_text[line]})
-    quarantined = len(records.rejects) + len(bad)
+    kept = _quarantined(con, records, target, lines_target, header.pii, len(names), settings.pii_salt)
+    quarantine.extend(base | row for row in kept)
+    quarantined = len(kept)
     if records.rows_read != loaded + quarantined:  # never drop a row silently
         raise BatchRejected(
             batch.name,

@@ -1,29 +1,27 @@
 """Column mappings: how a CRM's own export headers and status words map onto the contract's columns.
 
-A mapping is a YAML file (see `mappings/` for the shipped ones and README "Adding a mapping for
-your CRM"). The landing folder chooses one with a `retention_mapping.yml` at its top (a full
-mapping, or `extends: <name>` plus overrides); `$RETENTION_COLUMN_MAPPING` (a shipped name or a
-path) overrides that.
+A mapping is a YAML file (see `mappings/` for the shipped ones, `mapping_schema.py` for its keys
+and README "Adding a mapping for your CRM"). The landing folder chooses one with a
+`retention_mapping.yml` at its top (a full mapping, or `extends: <name>` plus overrides);
+`$RETENTION_COLUMN_MAPPING` (a shipped name or a path) overrides that. `mapping_for` checks the
+mapping whole, so a broken one stops a run before any batch is read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from ..config import project_root
 from ..errors import MappingError
+from .contract import KEYS, REQUIRED, STATUSES, TIMESTAMPS
+from .mapping_files import Source, is_path, read_mapping, shipped_mappings
+from .mapping_schema import MappingSpec, TableSpec
 
-REQUIRED = {
-    "customers": ("customer_id", "created_at", "channel", "region"),
-    "orders": ("order_id", "customer_id", "ordered_at", "amount", "currency", "status"),
-}
-KEYS = {"customers": "customer_id", "orders": "order_id"}
-TIMESTAMPS = {"customers": "created_at", "orders": "ordered_at"}
-STATUSES = ("completed", "pending", "cancelled", "refunded")
+__all__ = ["KEYS", "REQUIRED", "STATUSES", "TIMESTAMPS", "ColumnMapping", "Header", "TableMapping", "mapping_for"]
+
 LANDING_MAPPING_FILE = "retention_mapping.yml"
+SETTING = "RETENTION_COLUMN_MAPPING"
 
 
 def normalise_header(name: str) -> str:
@@ -38,95 +36,93 @@ class TableMapping:
 
 
 @dataclass(frozen=True)
+class Header:
+    """What each column of an export is."""
+
+    names: list[str]  # contract columns by their contract name, the rest as their normalised header
+    pii: frozenset[int]  # positions of the columns holding personal data
+    missing: list[str]  # required contract columns no column maps to
+    ambiguous: dict[str, list[tuple[int, str]]]  # contract column -> (position, header) of the 2+ columns meaning it
+
+
+@dataclass(frozen=True)
 class ColumnMapping:
     name: str
     timezone: str | None  # zone the CRM writes timestamps without an offset in; None = UTC (contract §1)
     tables: dict[str, TableMapping]
+    encoding: str | None = None  # codec of every export (Python's name for it); None = detect (decode.py)
 
-    def resolve_header(self, table: str, header: list[str]) -> tuple[list[str], list[str]]:
-        """Name every column of an export: contract columns by their contract name, the rest as
-        their normalised header. Returns (names, missing required columns)."""
+    def resolve_header(self, table: str, header: list[str]) -> Header:
         spec = self.tables[table]
-        names, seen = [], set()
-        for raw in header:
+        names: list[str] = []
+        used: set[str] = set()
+        pii: set[int] = set()
+        meaning: dict[str, list[tuple[int, str]]] = {}
+        for i, raw in enumerate(header):
             norm = normalise_header(raw)
             name = spec.aliases.get(norm, norm)
-            if name in seen:  # a duplicated header would make the row ambiguous
-                name = f"{name}__dup{len(names)}"
-            seen.add(name)
+            if norm in spec.pii:  # decided on the header itself, so a repeated e-mail column is one too
+                pii.add(i)
+            meaning.setdefault(name, []).append((i, raw.strip()))
+            # a repeated extra column keeps its value under a name of its own
+            name = name if name not in used else f"{name}__dup{i}"
+            used.add(name)
             names.append(name)
-        missing = [c for c in REQUIRED[table] if c not in seen]
-        return names, missing
+        ambiguous = {c: meaning[c] for c in REQUIRED[table] if len(meaning.get(c, ())) > 1}
+        missing = [c for c in REQUIRED[table] if c not in meaning]
+        return Header(names, frozenset(pii), missing, ambiguous)
 
 
-def shipped_mappings() -> list[str]:
-    folder = resources.files("retention.ingest") / "mappings"
-    return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".yml"))
-
-
-def _read_yaml(source: str | Path) -> dict:
-    if isinstance(source, Path):
-        text = source.read_text(encoding="utf-8")
-    else:
-        path = resources.files("retention.ingest") / "mappings" / f"{source}.yml"
-        if not path.is_file():
-            raise MappingError(f"no shipped column mapping named {source!r} (have: {', '.join(shipped_mappings())})")
-        text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        raise MappingError(f"column mapping {source}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise MappingError(f"column mapping {source}: expected a mapping at the top level")
-    return data
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = dict(base)
-    for k, v in override.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def _load_raw(source: str | Path, depth: int = 0) -> dict:
-    data = _read_yaml(source)
-    parent = data.pop("extends", None)
-    if parent and depth < 5:
-        data = _merge(_load_raw(parent, depth + 1), data)
-    return data
-
-
-def _table(data: dict, table: str, where: str) -> TableMapping:
-    spec = (data.get("tables") or {}).get(table) or {}
+def _table(spec: TableSpec | None, table: str) -> TableMapping:
     aliases: dict[str, str] = {}
-    for column, names in (spec.get("columns") or {}).items():
-        if column not in REQUIRED[table]:
-            raise MappingError(f"column mapping {where}: {table}.{column} is not a contract column")
+    for column, names in ((spec and spec.columns) or {}).items():
         for alias in [column, *([names] if isinstance(names, str) else names or [])]:
-            aliases[normalise_header(str(alias))] = column
-    statuses = {normalise_header(str(k)): str(v).strip().lower() for k, v in (spec.get("status_values") or {}).items()}
-    bad = sorted(set(statuses.values()) - set(STATUSES))
-    if bad:
-        raise MappingError(f"column mapping {where}: status_values map to unknown statuses {bad}")
-    return TableMapping(aliases, frozenset(normalise_header(str(p)) for p in spec.get("pii") or []), statuses)
+            aliases[normalise_header(alias)] = column
+    statuses = {normalise_header(k): v.strip().lower() for k, v in ((spec and spec.status_values) or {}).items()}
+    pii = frozenset(normalise_header(p) for p in (spec and spec.pii) or [])
+    return TableMapping(aliases, pii, statuses)
 
 
-def load_mapping(source: str | Path) -> ColumnMapping:
-    data = _load_raw(source)
-    where = str(source)
+def _mapping(spec: MappingSpec, source: Source) -> ColumnMapping:
+    tables = spec.tables
     return ColumnMapping(
-        name=str(data.get("name") or where),
-        timezone=data.get("timezone"),
-        tables={t: _table(data, t, where) for t in REQUIRED},
+        name=spec.name or str(source),
+        timezone=spec.timezone,
+        tables={t: _table(tables and getattr(tables, t), t) for t in REQUIRED},
+        encoding=spec.encoding,
     )
 
 
+def load_mapping(source: Source) -> ColumnMapping:
+    return _mapping(read_mapping(source), source)
+
+
+def _from_setting(value: str) -> ColumnMapping:
+    """The mapping $RETENTION_COLUMN_MAPPING names; any error starts by naming the setting."""
+    prefix = f"{SETTING}={value!r}"
+    if is_path(value):
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else project_root() / path  # as every path setting (contract §2)
+        if not path.is_file():
+            raise MappingError(f"{prefix}: no such file ({path})")
+        source = Source(path=path)
+    elif value in shipped_mappings():
+        source = Source(shipped=value)
+    else:
+        raise MappingError(
+            f"{prefix}: no shipped column mapping of that name (have: {', '.join(shipped_mappings())}) and no such .yml file"
+        )
+    try:
+        return load_mapping(source)
+    except MappingError as e:
+        raise MappingError(f"{prefix}: {e}") from None
+
+
 def mapping_for(landing_dir: Path, override: str | None) -> ColumnMapping:
-    """The mapping in force for a landing folder (see the module docstring for the order)."""
+    """The mapping in force for a landing folder (see the module docstring for the order), checked whole."""
     if override:
-        candidate = Path(override)
-        return load_mapping(candidate if candidate.suffix in (".yml", ".yaml") else override)
+        return _from_setting(override)
     local = landing_dir / LANDING_MAPPING_FILE
     if local.is_file():
-        return load_mapping(local)
-    return load_mapping("canonical")
+        return load_mapping(Source(path=local))
+    return load_mapping(Source(shipped="canonical"))

@@ -65,20 +65,20 @@ def _status(column: str, mapping: ColumnMapping, ascii: bool) -> str:
     return f"(case {column} {fast} else {full} end)"
 
 
-def _is_pii(name: str, pii: frozenset[str]) -> bool:
-    return name in pii or name.split("__dup", 1)[0] in pii  # a repeated e-mail column is still an e-mail
+def pii_hash_sql(value: str, salt: str) -> str:
+    """The salted hash personal data is stored as (NULL for a blank value)."""
+    return f"case when nullif(trim({value}), '') is not null then sha256({sql_text(salt)} || lower(trim({value}))) end"
 
 
-def _extras(names: list[str], table: str, mapping: ColumnMapping, salt: str) -> str:
+def _extras(names: list[str], table: str, pii: frozenset[int], salt: str) -> str:
     extras = [(i, n) for i, n in enumerate(names) if n not in REQUIRED[table]]
     if not extras:
         return "cast(null as varchar)"
-    pii = mapping.tables[table].pii
     parts = []
     for i, n in extras:
         value = column(i)
-        if _is_pii(n, pii):  # personal data never leaves ingest in clear: a salted hash still joins
-            value = f"case when nullif(trim({value}), '') is not null then sha256({sql_text(salt)} || lower(trim({value}))) end"
+        if i in pii:  # personal data never leaves ingest in clear: a salted hash still joins
+            value = pii_hash_sql(value, salt)
         parts.append(f"{sql_text(n)}, {value}")
     # a row with no extra value gets NULL, not an object of NULLs: cheaper, and what the column means
     present = " or ".join(f"{column(i)} is not null" for i, _ in extras)
@@ -91,6 +91,7 @@ def validated_sql(
     names: list[str],
     mapping: ColumnMapping,
     *,
+    pii: frozenset[int],
     batch_date: dt.date,
     source_file: str,
     salt: str,
@@ -98,9 +99,10 @@ def validated_sql(
     ascii: bool = False,
 ) -> str:
     """A query over `records` (the export's columns by position, see csvrows.column; `names[i]` is
-    what column i is: a contract column or an extra column's normalised header) with the typed
-    columns, the lineage (but the line: the record reader adds `source_line`) and `problem`
-    (NULL = loads). It keeps the records' order. `ascii`: the records' text is all ASCII (cheaper trims)."""
+        what column i is: a contract column or an extra column's normalised header; `pii`: the positions of
+    the columns holding personal data, see mapping.Header) with the typed
+        columns, the lineage (but the line: the record reader adds `source_line`) and `problem`
+        (NULL = loads). It keeps the records' order. `ascii`: the records' text is all ASCII (cheaper trims)."""
     col = {name: column(i) for i, name in enumerate(names) if name in REQUIRED[table]}
     ts_col = TIMESTAMPS[table]
     crm_tz = mapping.timezone or "UTC"  # contract §1: a timestamp without an offset is UTC unless the mapping says
@@ -158,7 +160,7 @@ def validated_sql(
             date {sql_text(batch_date.isoformat())} as batch_date,
             {sql_text(source_file)} as source_file,
             {", ".join(f"v_{c} as {c}" for c in typed)},
-            {_extras(names, table, mapping, salt)} as extra_columns,
+            {_extras(names, table, pii, salt)} as extra_columns,
             case {" ".join(checks)} end as problem
         from typed
     """
