@@ -55,3 +55,31 @@ def test_blank_means_the_default_and_the_warehouse_cannot_be_a_folder(tmp_path: 
     assert s.freshness_severity == "fail"
     with pytest.raises(ConfigError, match="RETENTION_WAREHOUSE=.* is a folder"):
         load_settings({"RETENTION_WAREHOUSE": str(tmp_path)})
+
+
+def _preflight_warnings(landing: Path, caplog, **env: str) -> list[str]:
+    from retention.pipeline import preflight
+
+    caplog.clear()
+    preflight(load_settings({"RETENTION_LANDING_DIR": str(landing), **env}))
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_the_development_salt_on_real_data_warns_on_every_run(tmp_path: Path, caplog) -> None:
+    from retention.demo import write_demo_landing
+
+    real, demo = tmp_path / "real", tmp_path / "demo"
+    real.mkdir()
+    write_demo_landing(demo, customers=10, months=1)
+    for _ in range(2):
+        [warning] = _preflight_warnings(real, caplog)
+        assert "RETENTION_PII_SALT is not set" in warning
+    assert _preflight_warnings(real, caplog, RETENTION_PII_SALT="a secret") == []
+    assert _preflight_warnings(demo, caplog) == []
+
+
+def test_the_chinese_mapping_hashes_personal_data_of_orders_too() -> None:
+    from retention.ingest.mapping import mapping_for, normalise_header
+
+    pii = mapping_for(Path("."), "zh_cn").tables["orders"].pii
+    assert {normalise_header(h) for h in ("手机", "收货地址", "email")} <= pii
