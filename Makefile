@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: run test install demo airflow-db lint benchmark lock clean
+.PHONY: run test test-fast install demo airflow-db lint benchmark lock clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ run: demo airflow-db
 
 test: install
 	$(BIN)/python -m pytest
+
+# For iterating: unit and DAG-import tests, no full pipeline run, fewer property examples (< 2 min).
+test-fast: install
+	RETENTION_TEST_TIER=fast $(BIN)/python -m pytest -m "not slow and not airflow" tests/unit tests/dags
 
 # sqlfluff's dbt templater loads the project through the profile: its build database, DuckDB spill
 # directory and dbt's target/ and logs/ go to a throwaway directory, so it needs no prior run and leaves no file.

@@ -18,6 +18,14 @@ from retention.ingest import lake as lake_tables
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+# `make test-fast` (RETENTION_TEST_TIER=fast) draws a quarter of the examples: for iterating, not for CI
+FAST_TIER = os.environ.get("RETENTION_TEST_TIER") == "fast"
+
+
+def examples(n: int) -> int:
+    """How many examples a property test draws in this tier."""
+    return max(10, n // 4) if FAST_TIER else n
+
 
 ROOT = Path(__file__).resolve().parents[1]
 RETENTION = Path(sys.executable).parent / "retention"

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retention.ingest.landing import BatchRejected
+from tests.conftest import examples
 
 from .test_ingest_loader import Lake
 
@@ -76,7 +77,7 @@ def corrupted(draw, rows: list[list[str]]) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders=corrupted(ORDERS), customers=corrupted(CUSTOMERS))
 def test_corrupted_exports_never_crash_the_loader(orders: bytes, customers: bytes):
     base = Path(tempfile.mkdtemp(prefix="ingest-fuzz-"))
@@ -130,7 +131,7 @@ def valid_export(draw) -> tuple[bytes, dict[str, tuple[int, bool, str]]]:
     return text.encode(), expected
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(export=valid_export())
 def test_every_record_keeps_the_line_it_starts_on(export: tuple[bytes, dict[str, tuple[int, bool, str]]]):
     data, expected = export
@@ -206,7 +207,7 @@ def _lake_contents(data: bytes, python_only: bool) -> tuple:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=loosely_quoted_export())
 def test_duckdb_reads_loose_quotes_as_the_python_reader_does(data: bytes):
     """Whichever reader takes a file, the lake gets the same rows, lines, quarantine and counts."""
