@@ -146,6 +146,7 @@ def test_lost_staged_customer(built, tmp_path):
     )
     message = _failure(built, db)
     assert "staged_customers_are_latest_distinct_keys failed" in message
+    assert f"customers missing from staging: {victim}:" in message  # the lost key is named
     assert "orders_with_known_customer" not in message  # a warning does not fail the audit
 
 

@@ -41,6 +41,28 @@ JUDGED = "{judged_batches}"  # replaced by a condition on batch_date: the batche
 VOLUME_WINDOW = 6  # earlier batches whose median is a batch's baseline
 VOLUME_MIN_HISTORY = 3  # batches with fewer earlier batches are not judged
 
+
+def _staged_keys_check(entity: str, key: str) -> Check:
+    """Staging keeps one latest version of every key the lake holds: no key lost, none invented."""
+    model = f"staging.stg_crm__{entity}"
+
+    def examples(keys: str) -> str:
+        return f"(select string_agg({key}, ', ' order by {key}) from (select * from {keys} order by 1 limit 5))"
+
+    return Check(
+        f"staged_{entity}_are_latest_distinct_keys",
+        f"Staged {entity} = distinct {key.removesuffix('_id')} ids of the loaded batches (one latest version each); "
+        "names keys missing from staging or staged without a loaded row.",
+        f"""with lake as (select distinct {key} from raw.{entity} where batch_date <= {THROUGH}),
+                missing as (select {key} from lake except select {key} from {model}),
+                unknown as (select {key} from {model} except select {key} from lake)
+            select '{entity}' || coalesce(' missing from staging: ' || {examples("missing")}, '')
+                   || coalesce(' staged but not loaded: ' || {examples("unknown")}, '') as key,
+                   (select count(*) from {model}) as observed,
+                   (select count(*) from lake) as expected""",
+    )
+
+
 CHECKS = [
     Check(
         "file_rows_reconcile",
@@ -66,18 +88,8 @@ CHECKS = [
             from manifest left join lake using (batch_date, table_name)
             where manifest.batch_date <= {THROUGH}""",
     ),
-    Check(
-        "staged_orders_are_latest_distinct_keys",
-        "Staged orders = distinct order ids of the loaded batches (one latest version each).",
-        f"""select 'orders' as key, (select count(*) from staging.stg_crm__orders) as observed,
-                   (select count(distinct order_id) from raw.orders where batch_date <= {THROUGH}) as expected""",
-    ),
-    Check(
-        "staged_customers_are_latest_distinct_keys",
-        "Staged customers = distinct customer ids of the loaded batches (one latest version each).",
-        f"""select 'customers' as key, (select count(*) from staging.stg_crm__customers) as observed,
-                   (select count(distinct customer_id) from raw.customers where batch_date <= {THROUGH}) as expected""",
-    ),
+    _staged_keys_check("orders", "order_id"),
+    _staged_keys_check("customers", "customer_id"),
     Check(
         "period_end_identity",
         "For every period: E = N + retained + reactivated.",
