@@ -47,7 +47,8 @@ class ColumnMapping:
         """Name every column of an export: contract columns by their contract name, the rest as
         their normalised header. Returns (names, missing required columns)."""
         spec = self.tables[table]
-        names, seen = [], set()
+        names: list[str] = []
+        seen: set[str] = set()
         for raw in header:
             norm = normalise_header(raw)
             name = spec.aliases.get(norm, norm)
