@@ -47,11 +47,13 @@ test: install
 test-fast: install
 	RETENTION_TEST_TIER=fast $(BIN)/python -m pytest -m "not slow and not airflow" tests/unit tests/dags
 
+# mypy checks src/ with the settings in pyproject.toml ([tool.mypy]).
 # sqlfluff's dbt templater loads the project through the profile: its build database, DuckDB spill
 # directory and dbt's target/ and logs/ go to a throwaway directory, so it needs no prior run and leaves no file.
 lint: install
 	$(BIN)/ruff check src dags tests benchmarks
 	$(BIN)/ruff format --check src dags tests benchmarks
+	$(BIN)/mypy
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	env RETENTION_DBT_TARGET=duckdb RETENTION_BUILD_DATABASE=$$tmp/build.duckdb RETENTION_DUCKDB_TEMP_DIR=$$tmp/duckdb_tmp \
 		DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs DBT_SEND_ANONYMOUS_USAGE_STATS=false DO_NOT_TRACK=1 \

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 
@@ -150,7 +151,7 @@ class Settings(BaseModel):
         return self.root / "dbt_project"
 
 
-def _explain(error: dict, given: dict[str, str]) -> str:
+def _explain(error: ErrorDetails, given: dict[str, str]) -> str:
     """One pydantic error as `VARIABLE='value': what is wrong`."""
     variable = str(error["loc"][0]) if error["loc"] else ""
     message = str(error["msg"]).removeprefix("Value error, ")

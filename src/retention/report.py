@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -67,20 +68,41 @@ def _json(path: Path) -> dict:
 
 
 def load_status(settings: Settings) -> str:
-    sections = []
-    last = _json(last_run_file(settings))
-    if last:
-        line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
-        sections.append(line + (f"\n  {last['error']}" if last.get("error") else ""))
-    rejected = _json(rejections_file(settings)).get("rejected") or []
-    if rejected:
-        sections.append(
-            "batches rejected by the last ingest (nothing of them is loaded)\n"
-            + _table(["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected])
-        )
+    """The last run, the batches the last ingest rejected, and what the lake holds: rows read, loaded
+    and quarantined per batch and file, and why rows were quarantined."""
+    sections = [s for s in (_last_run(settings), _rejected_batches(settings)) if s]
     if not lake.has_batches(settings.lake_dir):
         sections.append(f"no batches loaded yet (landing folder {settings.landing_dir})")
-        return "\n\n".join(sections)
+    else:
+        history = _lake_history(settings)
+        sections += [_batches_table(history.batches), _quarantine_tables(history.reasons, history.totals)]
+    return "\n\n".join(sections)
+
+
+def _last_run(settings: Settings) -> str | None:
+    last = _json(last_run_file(settings))
+    if not last:
+        return None
+    line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
+    return line + (f"\n  {last['error']}" if last.get("error") else "")
+
+
+def _rejected_batches(settings: Settings) -> str | None:
+    rejected = _json(rejections_file(settings)).get("rejected") or []
+    if not rejected:
+        return None
+    return "batches rejected by the last ingest (nothing of them is loaded)\n" + _table(
+        ["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected]
+    )
+
+
+class _LakeHistory(NamedTuple):
+    batches: list[tuple]  # per batch: when loaded, rows read / loaded / quarantined per file, files absent
+    reasons: list[tuple]  # quarantined rows per batch, file and reason, with the first line
+    totals: list[tuple]  # quarantined rows and files per reason
+
+
+def _lake_history(settings: Settings) -> _LakeHistory:
     manifest = f"({lake.table_sql(settings.lake_dir, 'manifest')})"
     quarantine = f"({lake.table_sql(settings.lake_dir, 'quarantine')})"
     con = connect(settings)
@@ -103,20 +125,22 @@ def load_status(settings: Settings) -> str:
             from {quarantine} group by 1 order by 2 desc""").fetchall()
     finally:
         con.close()
-    sections.append(
-        "batches in the lake (rows read / loaded / quarantined per file)\n"
-        + _table(
-            ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
-            batches,
-        )
+    return _LakeHistory(batches, reasons, totals)
+
+
+def _batches_table(batches: list[tuple]) -> str:
+    return "batches in the lake (rows read / loaded / quarantined per file)\n" + _table(
+        ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
+        batches,
     )
-    if reasons:
-        sections.append(
-            "quarantined rows by batch, file and reason\n"
-            + _table(["batch", "file", "reason", "rows", "first line"], reasons)
-            + "\n\nquarantine reasons overall\n"
-            + _table(["reason", "rows", "files"], totals)
-        )
-    else:
-        sections.append("quarantine: no rows")
-    return "\n\n".join(sections)
+
+
+def _quarantine_tables(reasons: list[tuple], totals: list[tuple]) -> str:
+    if not reasons:
+        return "quarantine: no rows"
+    return (
+        "quarantined rows by batch, file and reason\n"
+        + _table(["batch", "file", "reason", "rows", "first line"], reasons)
+        + "\n\nquarantine reasons overall\n"
+        + _table(["reason", "rows", "files"], totals)
+    )

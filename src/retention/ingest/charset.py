@@ -83,7 +83,7 @@ def decode_legacy(raw: bytes, utf8_error_at: int) -> tuple[str, bytes]:
     except UnicodeDecodeError:
         text = None
     outside = None if text is None else share_outside_gb2312(text)
-    if outside is not None and outside <= GB18030_MAX_OUTSIDE:
+    if text is not None and outside is not None and outside <= GB18030_MAX_OUTSIDE:
         return "gb18030", text.encode("utf-8")
     western = share_western(raw)
     if (outside is None or outside >= CP1252_MIN_OUTSIDE) and western is not None and western >= CP1252_MIN_LETTERS:

@@ -307,6 +307,92 @@ class _Lines:
         return self.pos >= len(self.text)
 
 
+class _CsvModuleRecords:
+    """The records as Python's csv module splits them (strict, lines split on "\\n" only): the
+    well-formed ones column by column (an empty field as None) with the line each starts on and its
+    bytes, the others as rejects. A file cut off inside a quoted field or in its last record is a
+    FileProblem."""
+
+    def __init__(self, data: bytes, width: int, scan: _Scan, terminated: bool):
+        if csv.field_size_limit() < FIELD_SIZE_LIMIT:
+            csv.field_size_limit(FIELD_SIZE_LIMIT)
+        self.data, self.width, self.terminated = data, width, terminated
+        self._line_offsets = np.concatenate(([0], scan.newlines + 1))
+        self._total_lines = len(scan.newlines)
+        self._lines = _Lines(data.decode("utf-8"))
+        self.rows_read = 0  # records, blank lines excluded
+        self.columns: list[list[str | None]] = [[] for _ in range(width)]
+        self.source_lines: list[int] = []
+        self.spans: dict[int, tuple[int, int]] = {}
+        self.rejects: list[Reject] = []
+
+    def read(self) -> None:
+        reader = csv.reader(self._lines, strict=True)
+        try:
+            next(reader)  # the header: one line, checked already
+        except csv.Error as e:
+            raise FileProblem(f"header row is not valid CSV: {e}") from None
+        first_line = self._lines.count + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                self._unreadable(first_line, e)
+            else:
+                self._record(first_line, fields)
+            first_line = self._lines.count + 1  # the line after the record's last
+
+    def _span(self, first: int, last: int) -> tuple[int, int]:
+        """The bytes of lines first..last, without the last "\\n"."""
+        return int(self._line_offsets[first - 1]), int(self._line_offsets[min(last, self._total_lines)]) - 1
+
+    def _reject(self, first_line: int, span: tuple[int, int], reason: str) -> None:
+        start, end = span
+        self.rejects.append(Reject(first_line, self.data[start:end].decode("utf-8", "replace"), reason))
+
+    def _unreadable(self, first_line: int, error: csv.Error) -> None:
+        """A record the csv module could not split, which ends on the line it stopped reading at."""
+        if self._lines.exhausted and "unexpected end of data" in str(error):
+            raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {first_line}") from None
+        span = self._span(first_line, self._lines.count)
+        self.rows_read += 1
+        self._reject(first_line, span, f"unreadable record: {error}")
+
+    def _record(self, first_line: int, fields: list[str]) -> None:
+        """A record split into fields (none: a blank line), kept when it has the header's width."""
+        span = self._span(first_line, self._lines.count)
+        if not fields:
+            return
+        self.rows_read += 1
+        fields = past_the_header_trimmed(fields, self.width)
+        if len(fields) != self.width:
+            if not self.terminated and self._lines.exhausted:
+                raise FileProblem(
+                    f"truncated last line: line {first_line} has {len(fields)} of {self.width} fields and no line end"
+                )
+            self._reject(first_line, span, _wrong_width(self.width, len(fields)))
+            return
+        for values, value in zip(self.columns, fields):
+            values.append(value if value != "" else None)
+        self.source_lines.append(first_line)
+        self.spans[first_line] = span
+
+
+def _write_columns(
+    con: duckdb.DuckDBPyConnection, columns: list[list[str | None]], query: Callable[[str], str], target: Path
+) -> None:
+    """`query` over the records given column by column (c0, c1, … as VARCHAR), to the Parquet file `target`."""
+    frame = pd.DataFrame({column(i): pd.Series(values, dtype=object) for i, values in enumerate(columns)})
+    con.register("_csv_frame", frame)
+    try:
+        casts = ", ".join(f"cast({column(i)} as varchar) as {column(i)}" for i in range(len(columns)))
+        _copy(con, query(f"(select {casts} from _csv_frame)"), target)
+    finally:
+        con.unregister("_csv_frame")
+
+
 def _python(
     con: duckdb.DuckDBPyConnection,
     data: bytes,
@@ -317,65 +403,13 @@ def _python(
     target: Path,
     lines_target: Path,
 ) -> Records:
-    if csv.field_size_limit() < FIELD_SIZE_LIMIT:
-        csv.field_size_limit(FIELD_SIZE_LIMIT)
-    line_offsets = np.concatenate(([0], scan.newlines + 1))
-    total_lines = len(scan.newlines)
-
-    def raw(first: int, last: int) -> tuple[int, int]:  # byte span of lines first..last, without the last "\n"
-        return int(line_offsets[first - 1]), int(line_offsets[min(last, total_lines)]) - 1
-
-    lines = _Lines(data.decode("utf-8"))
-    reader = csv.reader(lines, strict=True)
-    try:
-        next(reader)  # the header: one line, checked already
-    except csv.Error as e:
-        raise FileProblem(f"header row is not valid CSV: {e}") from None
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    source_lines: list[int] = []
-    spans: dict[int, tuple[int, int]] = {}
-    rejects: list[Reject] = []
-    rows_read, first_line = 0, lines.count + 1
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            last_line = lines.count
-            if lines.exhausted and "unexpected end of data" in str(e):
-                raise FileProblem(f"truncated: the file ends inside a quoted field that opens on line {first_line}") from None
-            start, end = raw(first_line, last_line)
-            rows_read += 1
-            rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"), f"unreadable record: {e}"))
-            first_line = last_line + 1
-            continue
-        last_line = lines.count
-        start, end = raw(first_line, last_line)
-        if fields:
-            rows_read += 1
-            fields = past_the_header_trimmed(fields, width)
-            if len(fields) != width:
-                if not terminated and lines.exhausted:
-                    raise FileProblem(
-                        f"truncated last line: line {first_line} has {len(fields)} of {width} fields and no line end"
-                    )
-                rejects.append(Reject(first_line, data[start:end].decode("utf-8", "replace"), _wrong_width(width, len(fields))))
-            else:
-                for values, value in zip(columns, fields):
-                    values.append(value if value != "" else None)
-                source_lines.append(first_line)
-                spans[first_line] = (start, end)
-        first_line = last_line + 1
-    frame = pd.DataFrame({column(i): pd.Series(values, dtype=object) for i, values in enumerate(columns)})
-    con.register("_csv_frame", frame)
-    try:
-        casts = ", ".join(f"cast({column(i)} as varchar) as {column(i)}" for i in range(width))
-        _copy(con, query(f"(select {casts} from _csv_frame)"), target)
-    finally:
-        con.unregister("_csv_frame")
-    write_lines(con, np.asarray(source_lines, dtype=np.int64), lines_target)
-    return Records(rows_read, rejects, "python", data, scan, False, spans)
+    """Python's csv module: slower than DuckDB's reader, but it reads any file, keeps every record and
+    says exactly which lines were wrong."""
+    records = _CsvModuleRecords(data, width, scan, terminated)
+    records.read()
+    _write_columns(con, records.columns, query, target)
+    write_lines(con, np.asarray(records.source_lines, dtype=np.int64), lines_target)
+    return Records(records.rows_read, records.rejects, "python", data, scan, False, records.spans)
 
 
 def write_records(

@@ -20,9 +20,9 @@ from ..database import connect
 from ..sql import ident, sql_text
 from . import lake
 from .csvrows import Records, write_lines, write_records
-from .decode import FileProblem, decode_export
-from .landing import EXPORT_FILES, BatchRejected, LandedBatch, discover
-from .mapping import ColumnMapping, mapping_for
+from .decode import DecodedExport, FileProblem, decode_export
+from .landing import EXPORT_FILES, BatchRejected, LandedBatch, LandedFile, discover
+from .mapping import ColumnMapping, Header, mapping_for
 from .quarantine import mask_pii
 from .rows import validated_sql
 
@@ -171,20 +171,17 @@ def _quarantined(
     return [{"source_line": line, "reason": reason, "raw_text": raw} for (line, reason, _), raw in zip(kept, masked)]
 
 
-def _load_file(
-    con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
-) -> dict:
-    landed = batch.files[table]
-    filename = EXPORT_FILES[table]
-    delivered = _stamp(landed.path)
+def _read_checked(landed: LandedFile, batch: LandedBatch, mapping: ColumnMapping) -> tuple[DecodedExport, str]:
+    """The file's bytes decoded, with their sha256; rejects the batch when they are not the bytes this
+    run saw before (the file changed while it was being loaded) or cannot be decoded."""
+    filename = landed.path.name
     raw = landed.path.read_bytes()
     digest = _Digest(raw)  # hashed on the other core while this one decodes
+    problem: FileProblem | None = None
     try:
         decoded = decode_export(raw, mapping.encoding)
     except FileProblem as e:
         problem = e
-    else:
-        problem = None
     sha256 = digest.result()
     expected = landed.known_sha256  # None: not hashed yet in this run (a new batch), these bytes are the file
     if expected is not None and sha256 != expected:
@@ -192,16 +189,32 @@ def _load_file(
     landed.found_sha256(sha256)
     if problem is not None:
         raise BatchRejected(batch.name, filename, str(problem)) from None
-    header = mapping.resolve_header(table, decoded.header)
+    return decoded, sha256
+
+
+def _header_checked(batch: LandedBatch, filename: str, mapping: ColumnMapping, table: str, header_row: list[str]) -> Header:
+    """The export's columns named; a required column missing or meant twice rejects the batch."""
+    header = mapping.resolve_header(table, header_row)
     if header.missing:
         raise BatchRejected(
             batch.name,
             filename,
-            f"required column(s) missing: {', '.join(header.missing)} (header: {', '.join(decoded.header)}; "
+            f"required column(s) missing: {', '.join(header.missing)} (header: {', '.join(header_row)}; "
             f"column mapping: {mapping.name})",
         )
     if header.ambiguous:
         raise BatchRejected(batch.name, filename, ambiguous_header(header.ambiguous))
+    return header
+
+
+def _load_file(
+    con, settings: Settings, mapping: ColumnMapping, batch: LandedBatch, table: str, load_dir: Path, quarantine: list[dict]
+) -> dict:
+    landed = batch.files[table]
+    filename = EXPORT_FILES[table]
+    delivered = _stamp(landed.path)
+    decoded, sha256 = _read_checked(landed, batch, mapping)
+    header = _header_checked(batch, filename, mapping, table, decoded.header)
     names = header.names
     path = landed.path
     if decoded.rewritten:

@@ -88,7 +88,7 @@ def _mapping(spec: MappingSpec, source: Source) -> ColumnMapping:
     return ColumnMapping(
         name=spec.name or str(source),
         timezone=spec.timezone,
-        tables={t: _table(tables and getattr(tables, t), t) for t in REQUIRED},
+        tables={t: _table(getattr(tables, t) if tables else None, t) for t in REQUIRED},
         encoding=spec.encoding,
     )
 

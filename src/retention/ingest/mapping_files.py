@@ -50,6 +50,7 @@ def _text(source: Source) -> bytes:
         if not path.is_file():
             raise MappingError(f"no shipped column mapping named {source.shipped!r} (have: {', '.join(shipped_mappings())})")
         return path.read_bytes()
+    assert source.path is not None  # a Source is a shipped name or a path
     try:
         return source.path.read_bytes()
     except FileNotFoundError:

@@ -13,6 +13,7 @@ import html
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,27 +22,40 @@ from ..durable import write_text
 from .checks import Check
 from .judge import CheckResult
 
+if TYPE_CHECKING:  # GX is imported where it is used: it takes seconds to import
+    from great_expectations.data_context.store.store import DataDocsSiteConfigTypedDict
+    from great_expectations.expectations import Expectation
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no telemetry from a nightly job
 SUITE = "retention_reconciliation"
 
 
-def _suite_expectations(checks: list[Check]):
+def _suite_expectations(checks: list[Check]) -> list[Expectation]:
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
-    out = []
+    out: list[Expectation] = []
     for c in checks:
-        common = dict(
-            row_condition=Column("check") == c.name,
-            meta={"check": c.name, "description": c.description, "severity": c.severity},
-            description=f"{c.name} ({c.severity}): {c.description}",
-        )
+        row_condition = Column("check") == c.name
+        meta = {"check": c.name, "description": c.description, "severity": c.severity}
+        description = f"{c.name} ({c.severity}): {c.description}"
         if c.compare == "at_most":
             out.append(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="expected", column_B="observed", or_equal=True, **common)
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="expected",
+                    column_B="observed",
+                    or_equal=True,
+                    row_condition=row_condition,
+                    meta=meta,
+                    description=description,
+                )
             )
         elif c.compare == "equal":
-            out.append(gxe.ExpectColumnPairValuesToBeEqual(column_A="observed", column_B="expected", **common))
+            out.append(
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="observed", column_B="expected", row_condition=row_condition, meta=meta, description=description
+                )
+            )
         else:
             raise ValueError(f"check {c.name}: unknown comparison {c.compare!r}")
     return out
@@ -63,7 +77,7 @@ def _context(settings: Settings):
 
     gx_root = settings.state_dir / "gx"
     context = gx.get_context(mode="file", project_root_dir=str(gx_root))
-    site = {
+    site: DataDocsSiteConfigTypedDict = {
         "class_name": "SiteBuilder",
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(settings.data_docs_dir)},
@@ -99,10 +113,12 @@ def validate(settings: Settings, frame: pd.DataFrame, checks: list[Check], run_i
         run_id=gx.core.run_identifier.RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.UTC)),
     )
     prune_validation_pages(settings)
-    verdicts = {}
+    verdicts: dict[str, dict] = {}
     for result in outcome.run_results.values():
         for r in result.results:
-            verdicts[(r.expectation_config.meta or {}).get("check")] = verdict_of(r)
+            check = (r.expectation_config.meta or {}).get("check")
+            if check is not None:  # every expectation of the suite names its check (_suite_expectations)
+                verdicts[check] = verdict_of(r)
     return verdicts
 
 
