@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from retention.ingest import lake as lake_tables
+from tests.helpers import assert_rows_equal  # noqa: F401  (re-exported: the one copy is in tests/helpers.py)
 
 # CI must be reproducible: the same examples every run there; locally, new ones every run.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
@@ -110,30 +111,6 @@ class Warehouse:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     return Warehouse(tmp_path)
-
-
-def assert_rows_equal(got: list[dict], want: list[dict], keys: tuple[str, ...]) -> None:
-    """Column by column, floats to 1e-9, revenue to the cent."""
-    index = {tuple(g[k] for k in keys): g for g in got}
-    assert len(got) == len(want), f"{len(got)} rows, expected {len(want)}"
-    problems = []
-    for w in want:
-        k = tuple(w[c] for c in keys)
-        g = index.get(k)
-        if g is None:
-            problems.append(f"missing row {k}")
-            continue
-        for c, expected in w.items():
-            actual = g[c]
-            if expected is None or actual is None:
-                same = expected is None and actual is None
-            elif isinstance(expected, float) or c == "revenue":
-                same = abs(float(actual) - float(expected)) <= (0.005 if c == "revenue" else 1e-9)
-            else:
-                same = actual == expected
-            if not same:
-                problems.append(f"{k} {c}: expected {expected!r}, got {actual!r}")
-    assert not problems, "\n".join(problems[:30])
 
 
 @pytest.fixture(scope="session")

@@ -29,11 +29,12 @@ def latest_orders(landing: Path, through: dt.date | None = None) -> dict[str, di
     return final
 
 
-def parse_utc(text: str) -> dt.datetime:
+def parse_utc(text: str, source_zone: str | None = None) -> dt.datetime:
+    """A naive UTC instant; text without an offset is wall-clock time in `source_zone` (None: UTC)."""
     text = text.strip()
-    if len(text) == 10:
-        return dt.datetime.fromisoformat(text)
     parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None and source_zone:
+        parsed = parsed.replace(tzinfo=ZoneInfo(source_zone))
     return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
@@ -51,13 +52,14 @@ def months_between(a: dt.date, b: dt.date) -> int:
     return (b.year - a.year) * 12 + b.month - a.month
 
 
-def activity(orders: dict[str, dict], timezone: str = "UTC") -> list[tuple[str, dt.date, float]]:
+def activity(orders: dict[str, dict], timezone: str = "UTC", source_zone: str | None = None) -> list[tuple[str, dt.date, float]]:
+    """Completed orders as (customer, local date in `timezone`, amount); `source_zone`: see parse_utc."""
     zone = ZoneInfo(timezone)
     out = []
     for o in orders.values():
         if o["status"].strip().lower() != "completed":
             continue
-        local = parse_utc(o["ordered_at"]).replace(tzinfo=dt.UTC).astimezone(zone)
+        local = parse_utc(o["ordered_at"], source_zone).replace(tzinfo=dt.UTC).astimezone(zone)
         out.append((o["customer_id"].strip(), local.date(), float(o["amount"])))
     return out
 

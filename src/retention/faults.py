@@ -16,6 +16,7 @@ Points (in the order a run reaches them):
     build.done            dbt built the build database, the audit has not started
     audit.queried         the reconciliation queries ran, great-expectations has not judged them
     audit.kept            the audit results are written to the history, the verdict not yet acted on
+    publish.writing       the first table is copied into the new warehouse's temp file, the rest not yet
     publish.copied        the new warehouse is complete in its temp file, not yet renamed
     publish.renamed       the new warehouse is renamed into place, the published marker not yet written
     publish.done          the marker is written, the build database not yet removed
@@ -38,6 +39,7 @@ POINTS = (
     "build.done",
     "audit.queried",
     "audit.kept",
+    "publish.writing",
     "publish.copied",
     "publish.renamed",
     "publish.done",

@@ -3,7 +3,6 @@ and input data that trips a check (a second currency, a stale feed) stopping the
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 
 import pytest
@@ -12,14 +11,11 @@ from retention.config import load_settings
 from retention.demo import write_demo_landing
 from retention.quality.checks import checks_for
 from tests.conftest import RETENTION, ROOT, write_batch
+from tests.helpers import file_digest
 
 pytestmark = pytest.mark.slow
 
 CHECK_NAMES = [c.name for c in checks_for(load_settings({}))]
-
-
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def late_batch(warehouse, currency: str) -> None:
@@ -65,7 +61,7 @@ def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
     assert len(lines) < 30  # one screen
     index = (warehouse.state / "data_docs" / "index.html").read_text()
     assert all(name in index for name in CHECK_NAMES)
-    before = digest(warehouse.path)
+    before = file_digest(warehouse.path)
 
     # a new batch whose completed orders are in EUR: the marts would add euros to dollars
     late_batch(warehouse, "EUR")
@@ -75,14 +71,14 @@ def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
     assert "EUR: 2 completed orders in a feed of USD (" in failed.stderr
     assert "order X-1 (2023-07-15/orders.csv line 2), order X-2 (2023-07-15/orders.csv line 3)" in failed.stderr
     assert "nothing was published" in failed.stderr
-    assert digest(warehouse.path) == before
+    assert file_digest(warehouse.path) == before
 
     # re-delivered in dollars: published; the unknown customer is reported, not fatal
     late_batch(warehouse, "USD")
     done = warehouse.run("run")
     [warned] = [line for line in done.stdout.splitlines() if " orders_with_known_customer " in line]
     assert warned.strip().startswith("WARNED") and "X-3 (customer NOBODY)" in warned
-    assert digest(warehouse.path) != before
+    assert file_digest(warehouse.path) != before
 
     # the history in the published file has every run, the failed one included
     history = warehouse.query("""

@@ -163,6 +163,16 @@ MART_TAMPERING = {
         ["quarter 2023-04-01"],
         ["period_end_identity"],
     ),
+    # A wrong model that keeps both identities: one retained customer counted as reactivated, and one
+    # more churned. E = N + retained + reactivated and S = retained + churned still hold; only the
+    # customer-by-customer count sees it.
+    "period_lifecycle_counts": (
+        "update marts.period_retention set retained_customers = retained_customers - 1, "
+        "reactivated_customers = reactivated_customers + 1, churned_customers = churned_customers + 1 "
+        "where period_grain = 'month' and period_start = date '2023-04-01'",
+        ["month 2023-04-01 churned_customers", "month 2023-04-01 reactivated_customers", "month 2023-04-01 retained_customers"],
+        ["period_end_identity", "period_start_identity"],
+    ),
     "cohort_sizes_add_up": (
         "update marts.cohort_retention set cohort_size = cohort_size + 1 where cohort_start = date '2023-03-01'",
         ["all cohorts"],

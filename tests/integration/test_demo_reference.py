@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests import reference
-from tests.conftest import assert_rows_equal
+from tests.helpers import assert_marts_equal_reference
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def events(demo_landing):
-    return reference.activity(reference.latest_orders(demo_landing))
-
-
-def test_period_retention_equals_the_reference(demo_published, events):
-    got = demo_published.rows("marts.period_retention", "period_grain, period_start")
-    assert_rows_equal(got, reference.period_retention(events), ("period_grain", "period_start"))
-
-
-def test_cohort_retention_equals_the_reference(demo_published, events):
-    got = demo_published.rows("marts.cohort_retention", "cohort_start, period_number")
-    assert_rows_equal(got, reference.cohort_retention(events), ("cohort_grain", "cohort_start", "period_number"))
+def test_both_marts_equal_the_reference(demo_published, demo_landing):
+    assert_marts_equal_reference(demo_published, demo_landing)
 
 
 def test_the_demo_exercises_what_the_formulas_distinguish(demo_published):

@@ -9,7 +9,6 @@ equal the plain-Python reference and the lake must hold every input row exactly 
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import random
 import signal
@@ -17,27 +16,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from retention.demo import write_demo_landing
-from tests import reference
-from tests.conftest import RETENTION, ROOT, assert_rows_equal
+from tests.conftest import RETENTION, ROOT
+from tests.helpers import assert_marts_equal_reference, file_digest, inode, marts_digest
 
 pytestmark = pytest.mark.slow
-
-
-def marts_digest(path: Path) -> str:
-    """What a reader sees: both marts, every row, in a fixed order."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        rows = [
-            con.execute("select * from marts.period_retention order by period_grain, period_start").fetchall(),
-            con.execute("select * from marts.cohort_retention order by cohort_start, period_number").fetchall(),
-        ]
-    finally:
-        con.close()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def killed_run(warehouse, point: str, hit: int = 1) -> subprocess.CompletedProcess:
@@ -85,17 +70,7 @@ def input_rows(landing: Path) -> dict[tuple[str, str], int]:
 
 def assert_recovered(warehouse) -> None:
     """Marts = the reference; the lake holds each input row once; no debris left to confuse readers."""
-    events = reference.activity(reference.latest_orders(warehouse.landing))
-    assert_rows_equal(
-        warehouse.rows("marts.period_retention", "period_grain, period_start"),
-        reference.period_retention(events),
-        ("period_grain", "period_start"),
-    )
-    assert_rows_equal(
-        warehouse.rows("marts.cohort_retention", "cohort_start, period_number"),
-        reference.cohort_retention(events),
-        ("cohort_start", "period_number"),
-    )
+    assert_marts_equal_reference(warehouse)
     lake = dict(
         ((str(d), t), n)
         for d, t, n in warehouse.lake("""
@@ -145,8 +120,11 @@ def test_sigkill_at_every_stage_then_a_normal_run(warehouse):
 
     delays = [killed_during_dbt(warehouse, rng)]
     assert marts_digest(warehouse.path) == state_b
-    for point in ("build.done", "audit.queried", "audit.kept", "publish.copied"):
+    bytes_b, inode_b = file_digest(warehouse.path), inode(warehouse.path)
+    for point in ("build.done", "audit.queried", "audit.kept", "publish.writing", "publish.copied"):
         killed_run(warehouse, point)
+        # the published file itself was not touched: same bytes, same inode, and it opens
+        assert (file_digest(warehouse.path), inode(warehouse.path)) == (bytes_b, inode_b), point
         assert marts_digest(warehouse.path) == state_b, point
     delays.append(killed_during_dbt(warehouse, rng))
     assert marts_digest(warehouse.path) == state_b

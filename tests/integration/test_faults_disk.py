@@ -6,7 +6,6 @@ file, one for the state folder. Each is filled with a ballast file until the run
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from retention.demo import write_demo_landing
+from tests.helpers import file_digest
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,6 @@ def _fill(folder: Path, leave_bytes: int) -> Path:
         while remaining > 0:
             remaining -= f.write(chunk[: min(len(chunk), remaining)])
     return ballast
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -63,7 +59,7 @@ def test_disk_full_fails_cleanly_and_leaves_the_published_file(small_disks):
     warehouse = small_disks
     write_demo_landing(warehouse.landing, customers=200, months=6)
     warehouse.run("run", "--through", "2023-04-15")
-    before = _digest(warehouse.path)
+    before = file_digest(warehouse.path)
     size = warehouse.path.stat().st_size
 
     # 1. no room beside the published file for the new one: the publish fails, the old file stays
@@ -72,7 +68,7 @@ def test_disk_full_fails_cleanly_and_leaves_the_published_file(small_disks):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "out of disk space" in done.stderr and "No space left on device" in done.stderr, done.stderr
     assert "warehouse folder" in done.stderr and "MiB free" in done.stderr
-    assert _digest(warehouse.path) == before
+    assert file_digest(warehouse.path) == before
     assert sorted(p.name for p in warehouse.path.parent.iterdir()) == ["ballast", "retention.duckdb"]  # no temp file
     assert "Traceback" not in done.stderr
     print("publish on a full disk:", done.stderr)
@@ -87,12 +83,12 @@ def test_disk_full_fails_cleanly_and_leaves_the_published_file(small_disks):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "out of disk space" in done.stderr or "No space left on device" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
-    assert _digest(warehouse.path) == before
+    assert file_digest(warehouse.path) == before
     print("state folder full:", done.stderr)
     state_ballast.unlink()
 
     # 3. with room again, the next run publishes everything
     done = warehouse.run("run")
-    assert "published" in done.stdout and _digest(warehouse.path) != before
+    assert "published" in done.stdout and file_digest(warehouse.path) != before
     batches = warehouse.query("select count(distinct batch_date) from audit.load_manifest")[0][0]
     assert batches == 6

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import ORDER_COLUMNS, Warehouse, write_batch, write_csv
+from tests.helpers import file_digest
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +38,6 @@ def marts(w: Warehouse) -> dict[str, list[tuple]]:
     return {t: w.query(f"select * from {t} order by {keys}") for t, keys in MARTS.items()}
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_rejected_batch_leaves_published_marts_untouched_and_fix_loads(warehouse):
     write_batch(
         warehouse.landing,
@@ -50,7 +46,7 @@ def test_rejected_batch_leaves_published_marts_untouched_and_fix_loads(warehouse
         [order("o1", "c1", "2024-01-05 10:00:00"), order("o2", "c2", "2024-01-20")],
     )
     warehouse.run("run")
-    before_bytes, before = sha256(warehouse.path), marts(warehouse)
+    before_bytes, before = file_digest(warehouse.path), marts(warehouse)
     assert before["marts.period_retention"]  # something was published
 
     # February arrives without its amount column (and with a good customers file)
@@ -63,7 +59,7 @@ def test_rejected_batch_leaves_published_marts_untouched_and_fix_loads(warehouse
     done = warehouse.run("run", check=False)
     assert done.returncode != 0
     assert "batch 2024-02-29, file orders.csv: required column(s) missing: amount" in done.stderr
-    assert sha256(warehouse.path) == before_bytes
+    assert file_digest(warehouse.path) == before_bytes
     assert marts(warehouse) == before
     assert warehouse.lake("select distinct batch_date from {manifest}") == [(dt.date(2024, 1, 31),)]
 

@@ -3,13 +3,13 @@ previously published file is left exactly as it was."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 import duckdb
 import pytest
 
 from tests.conftest import ROOT, write_batch
+from tests.helpers import file_digest
 
 pytestmark = pytest.mark.slow
 
@@ -32,10 +32,6 @@ def customers(n: int) -> list[dict]:
     return [{"customer_id": f"C{i}", "created_at": "2024-01-01", "channel": "web", "region": "east"} for i in range(n)]
 
 
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture
 def published(warehouse):
     write_batch(warehouse.landing, "2024-02-01", customers=customers(5), orders=orders(1, 5))
@@ -44,7 +40,7 @@ def published(warehouse):
 
 
 def test_a_count_that_does_not_reconcile_stops_the_publish(published):
-    before = digest(published.path)
+    before = file_digest(published.path)
     # Someone (or a bug) alters the lake: the manifest now claims one more row read than was kept.
     manifest = next((published.state / "lake" / "batches" / "2024-02-01").resolve().glob("manifest.parquet"))
     con = duckdb.connect()
@@ -61,11 +57,11 @@ def test_a_count_that_does_not_reconcile_stops_the_publish(published):
     assert done.returncode != 0
     assert "file_rows_reconcile" in done.stderr and "2024-02-01/orders.csv" in done.stderr
     assert "observed 5, expected 6" in done.stderr
-    assert digest(published.path) == before
+    assert file_digest(published.path) == before
 
 
 def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp_path):
-    before = digest(published.path)
+    before = file_digest(published.path)
     # A copy of the project whose period_retention miscounts churn, as a bad code change would.
     project = tmp_path / "project"
     shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
@@ -84,4 +80,4 @@ def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp
 
     assert done.returncode != 0
     assert "dbt build failed" in done.stderr and "period_retention" in done.stderr
-    assert digest(published.path) == before
+    assert file_digest(published.path) == before

@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import write_batch
 
 
+@pytest.mark.slow  # two runs of the whole pipeline (dbt) through the CLI
 def test_status_shows_the_failed_run_and_the_rejected_batch_with_its_reason(warehouse):
     write_batch(
         warehouse.landing,

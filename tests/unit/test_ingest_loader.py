@@ -241,14 +241,17 @@ def test_lone_carriage_return_inside_a_field(lake):
         "2024-03-10/customers.csv",
         CUSTOMERS_HEADER + '\nc1,2024-03-01,we\rb,north\nc2,2024-03-01,"a\rb",south\nc3,2024-03-01,web,east\n',
     )
-    report = lake.ingest()
-    ok(report)
-    loaded = lake.query("select customer_id, source_line from {customers} order by 1")
-    quarantined = lake.query("select source_line from {quarantine}")
-    # c2 and c3 load on their own lines whatever happens to c1; c1 loads or is quarantined, never lost
-    assert ("c2", 3) in loaded and ("c3", 4) in loaded
-    assert len(loaded) + len(quarantined) == 3
-    assert_accounted(lake, "customers.csv", 3, len(loaded), len(quarantined))
+    ok(lake.ingest())
+    # RFC 4180: a CR inside a field must be quoted. c2's is, and is data; c1's is not, so c1 is a row
+    # problem (quarantined on its line, kept whole), not a line end that would split it in two.
+    assert lake.query("select customer_id, source_line, channel from {customers} order by 1") == [
+        ("c2", 3, "a\rb"),
+        ("c3", 4, "web"),
+    ]
+    [(source_file, line, reason, raw)] = lake.quarantine()
+    assert (source_file, line, raw) == ("2024-03-10/customers.csv", 2, "c1,2024-03-01,we\rb,north")
+    assert reason.startswith("unreadable record")
+    assert_accounted(lake, "customers.csv", 3, 2, 1)
 
 
 # --- column mappings -----------------------------------------------------------------------------
@@ -395,6 +398,40 @@ def test_timestamp_just_inside_the_future_limit_loads(lake):
     assert [r[1] for r in lake.quarantine()] == [3]
 
 
+def test_zero_amounts_load_and_the_smallest_negative_one_does_not(lake):
+    """Contract §1: `amount` is non-negative; zero is the boundary and loads."""
+    lake.write(
+        "2024-03-10/orders.csv",
+        f"{ORDERS_HEADER}\no1,c1,2024-03-01,0,USD,completed\no2,c1,2024-03-01,0.00,USD,completed\n"
+        "o3,c1,2024-03-01,-0.01,USD,completed\no4,c1,2024-03-01,0.01,USD,completed\n",
+    )
+    ok(lake.ingest())
+    assert lake.query("select order_id, amount from {orders} order by 1") == [
+        ("o1", Decimal("0")),
+        ("o2", Decimal("0")),
+        ("o4", Decimal("0.01")),
+    ]
+    assert [r[1:3] for r in lake.quarantine()] == [(4, "negative amount: -0.01")]
+    assert_accounted(lake, "orders.csv", 4, 3, 1)
+
+
+def test_a_row_lost_between_reading_and_loading_rejects_the_batch(lake, monkeypatch):
+    """The guard rows read = loaded + quarantined (contract §1) fires: a validation that drops a row
+    silently (as a bad filter would) rejects the batch instead of loading it short."""
+    from retention.ingest import load
+
+    real = load.validated_sql
+    monkeypatch.setattr(load, "validated_sql", lambda *a, **kw: f"select * from ({real(*a, **kw)}) where order_id <> 'o2'")
+    lake.write(
+        "2024-03-10/orders.csv", f"{ORDERS_HEADER}\n{GOOD}\no2,c1,2024-03-02,1,USD,pending\no3,c1,2024-03-02,x,USD,pending\n"
+    )
+    report = lake.ingest()
+    assert [str(e) for e in report.rejected] == [
+        "batch 2024-03-10, file orders.csv: row accounting does not add up: read 3, loaded 1, quarantined 1"
+    ]
+    assert lake.batches() == []
+
+
 def test_customers_row_problems(lake):
     lake.write(
         "2024-03-10/customers.csv",
@@ -450,15 +487,15 @@ def test_stray_quote_inside_an_unquoted_field_keeps_lines_exact(lake):
         'c2,2024-03-01,web,"north\nc3,2024-03-01,web,south\n'
         'c4,2024-03-01,a"b,east\n',
     )
-    report = lake.ingest()
-    # c2 opens a quote that the stray one on c4's line closes: whatever the reading, every record is
-    # counted once and c1 keeps its line and its text
-    if report.rejected:
-        assert "batch 2024-03-10, file customers.csv" in str(report.rejected[0])
-        return
-    assert ("c1", 2, '6" screen') in lake.query("select customer_id, source_line, channel from {customers}")
-    m = lake.manifest("customers.csv")
-    assert m["rows_read"] == m["rows_loaded"] + m["rows_quarantined"]
+    ok(lake.ingest())  # a malformed record is a row problem (contract §1), not a reason to reject the file
+    # c1's stray quote is text. c2 opens a quoted field that the stray quote on c4's line closes, and
+    # `b,east` follows the closing quote: one malformed record, lines 3-5, quarantined whole.
+    assert lake.query("select customer_id, source_line, channel from {customers}") == [("c1", 2, '6" screen')]
+    [(source_file, line, reason, raw)] = lake.quarantine()
+    assert (source_file, line) == ("2024-03-10/customers.csv", 3)
+    assert raw == 'c2,2024-03-01,web,"north\nc3,2024-03-01,web,south\nc4,2024-03-01,a"b,east'
+    assert reason.startswith("unreadable record")
+    assert_accounted(lake, "customers.csv", 2, 1, 1)
 
 
 def test_header_only_file_loads_zero_rows(lake):

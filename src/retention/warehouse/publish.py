@@ -66,6 +66,7 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         for schema, table in tables:
             con.execute(f"create table pub.{ident(schema)}.{ident(table)} as select * from build.{ident(schema)}.{ident(table)}")
             _copy_comments(con, schema, table)
+            faults.failpoint("publish.writing")  # after each table copied: the temp file is half written
         for name, select in extra_tables.items():
             schema, table = name.split(".")
             con.execute(f"create table pub.{ident(schema)}.{ident(table)} as {select}")
