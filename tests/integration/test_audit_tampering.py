@@ -18,7 +18,8 @@ import pytest
 from retention import pipeline
 from retention.config import load_settings
 from retention.demo import write_demo_landing
-from retention.quality.audit import AuditFailed, audit, history_file
+from retention.errors import AuditFailed
+from retention.quality.audit import audit, history_file
 from retention.quality.checks import Check, checks_for, volume_check
 
 pytestmark = pytest.mark.slow

@@ -56,7 +56,8 @@ def test_a_through_date_before_every_loaded_batch_is_a_clear_error(warehouse):
     import datetime as dt
 
     from retention.config import load_settings
-    from retention.pipeline import RunFailed, stage_ingest
+    from retention.errors import RunFailed
+    from retention.pipeline import stage_ingest
 
     write_batch(warehouse.landing, "2024-02-01", customers=[], orders=[])
     settings = load_settings(warehouse.env)
