@@ -10,7 +10,7 @@ import pytest
 from scipy.optimize import check_grad
 
 from retention.clv import bgnbd, fit_clv, gamma_gamma, simulate
-from retention.clv.bgnbd import _mean_log_likelihood_and_gradient
+from retention.clv.bgnbd import _mean_log_likelihood_and_gradient, _Rows
 
 
 def one(*values: float) -> tuple[np.ndarray, ...]:
@@ -59,7 +59,7 @@ def test_bgnbd_gradient_matches_finite_differences_of_the_likelihood() -> None:
         r, alpha, a, b = np.exp(t)
         return float(bgnbd.log_likelihood(r, alpha, a, b, c.x, c.t_x, c.T).mean())
 
-    error = check_grad(mean_ll, lambda t: _mean_log_likelihood_and_gradient(t, c.x, c.t_x, c.T, weight)[1], theta)
+    error = check_grad(mean_ll, lambda t: _mean_log_likelihood_and_gradient(t, _Rows.of(c.x, c.t_x, c.T, weight))[1], theta)
     assert error < 1e-5
 
 

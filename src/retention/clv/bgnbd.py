@@ -9,12 +9,14 @@ measured from the first purchase. Times are in one unit (days or weeks): α is i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from .optimise import ModelFit, maximise
-from .sufficient import group
+from .sufficient import group, weighted_sum
 
 FloatArray = NDArray[np.float64]
 PARAMETERS = ("r", "alpha", "a", "b")
@@ -51,11 +53,34 @@ def log_likelihood(r: float, alpha: float, a: float, b: float, x: FloatArray, t_
     return common + np.logaddexp(still, dropped)
 
 
-def _mean_log_likelihood_and_gradient(
-    theta: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weight: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class _Rows:
+    """Distinct (x, t_x, T) with weights, arranged for the objective: the terms that depend on x only
+    (the Γ, B and ψ functions, the costly part) are evaluated once per distinct x, and customers
+    with x = 0 (no 'dropped' term) apart from the others."""
+
+    x_values: FloatArray  # distinct x
+    weight_by_x: FloatArray  # customers per distinct x
+    T0: FloatArray  # T of rows with x = 0
+    w0: FloatArray
+    x: FloatArray  # rows with x > 0
+    t_x: FloatArray
+    T: FloatArray
+    w: FloatArray
+    n: float
+
+    @classmethod
+    def of(cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weight: FloatArray) -> _Rows:
+        x_values, index = np.unique(x, return_inverse=True)
+        weight_by_x = np.bincount(index.reshape(-1), weights=weight, minlength=x_values.size)
+        zero, rep = x == 0, x > 0
+        return cls(x_values, weight_by_x, T[zero], weight[zero], x[rep], t_x[rep], T[rep], weight[rep], float(weight.sum()))
+
+
+def _mean_log_likelihood_and_gradient(theta: FloatArray, rows: _Rows) -> tuple[float, FloatArray]:
     """Weighted mean of equation 6's logarithm (equation 7 summed over customers) and its gradient
-    with respect to (ln r, ln α, ln a, ln b). With w = the posterior weight of 'dropped' in the sum:
+    with respect to (ln r, ln α, ln a, ln b). With w = the posterior weight of 'dropped' in the sum
+    (0 where x = 0):
 
     ∂/∂r = ψ(r+x) − ψ(r) + ln α − (1−w) ln(α+T) − w ln(α+t_x)
     ∂/∂α = r/α − (r+x) [(1−w)/(α+T) + w/(α+t_x)]
@@ -63,20 +88,35 @@ def _mean_log_likelihood_and_gradient(
     ∂/∂b = ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) − w/(b+x−1)
     """
     r, alpha, a, b = np.exp(theta)
-    common, still, dropped = _log_terms(r, alpha, a, b, x, t_x, T)
-    total = np.logaddexp(still, dropped)
-    w = np.exp(dropped - total)  # 0 where x = 0
-    n = weight.sum()
-    mean = float(np.dot(weight, common + total) / n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # where x = 0, w = 0 and b + x − 1 may be ≤ 0: the term is dropped, not evaluated
-        drop_b = np.where(x > 0, w / (b + x - 1), 0.0)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - (1 - w) * np.log(alpha + T) - w * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * ((1 - w) / (alpha + T) + w / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w / a
-    d_b = digamma(b + x) - digamma(b) + digamma(a + b) - digamma(a + b + x) - drop_b
-    grad = np.array([np.dot(weight, d) / n for d in (d_r, d_alpha, d_a, d_b)]) * np.array([r, alpha, a, b])
-    return mean, grad
+    ux, wx = rows.x_values, rows.weight_by_x
+    # the terms in x only, once per distinct x
+    common = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
+    psi_rx, psi_abx = digamma(r + ux), digamma(a + b + ux)
+    sum_d_r = weighted_sum(wx, psi_rx - digamma(r) + np.log(alpha))
+    sum_d_a = weighted_sum(wx, digamma(a + b) - psi_abx)
+    sum_d_b = weighted_sum(wx, digamma(b + ux) - digamma(b) + digamma(a + b) - psi_abx)
+
+    # x = 0: log L = common − r ln(α+T)
+    log_T0 = np.log(alpha + rows.T0)
+    total = weighted_sum(wx, common) - r * weighted_sum(rows.w0, log_T0)
+    sum_d_r -= weighted_sum(rows.w0, log_T0)
+    sum_d_alpha = r / alpha * rows.n - r * weighted_sum(rows.w0, 1 / (alpha + rows.T0))
+
+    # x > 0: both terms of equation 6
+    x, wt = rows.x, rows.w
+    log_T, log_t = np.log(alpha + rows.T), np.log(alpha + rows.t_x)
+    still = -(r + x) * log_T
+    dropped = np.log(a) - np.log(b + x - 1) - (r + x) * log_t
+    both = np.logaddexp(still, dropped)
+    w = np.exp(dropped - both)
+    total += weighted_sum(wt, both)
+    sum_d_r -= weighted_sum(wt, (1 - w) * log_T + w * log_t)
+    sum_d_alpha -= weighted_sum(wt, (r + x) * ((1 - w) / (alpha + rows.T) + w / (alpha + rows.t_x)))
+    sum_d_a += weighted_sum(wt, w) / a
+    sum_d_b -= weighted_sum(wt, w / (b + x - 1))
+
+    grad = np.array([sum_d_r, sum_d_alpha, sum_d_a, sum_d_b]) * np.array([r, alpha, a, b]) / rows.n
+    return total / rows.n, grad
 
 
 def fit(
@@ -102,12 +142,14 @@ def fit(
     # Start where the mean Poisson rate r/α matches the observed repeat rate, dropout at even odds:
     # r = 1, α = mean T / mean x, a = b = 1.
     n = float(weight.sum())
-    mean_x = max(float(np.dot(weight, x)) / max(n, 1.0), 1e-3)
-    mean_T = max(float(np.dot(weight, T)) / max(n, 1.0), 1e-3)
+    mean_x = max(weighted_sum(weight, x) / max(n, 1.0), 1e-3)
+    mean_T = max(weighted_sum(weight, T) / max(n, 1.0), 1e-3)
     start = np.log(np.array([1.0, mean_T / mean_x, 1.0, 1.0]))
 
+    rows = _Rows.of(x, t_x, T, weight)
+
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-        return _mean_log_likelihood_and_gradient(theta, x, t_x, T, weight)
+        return _mean_log_likelihood_and_gradient(theta, rows)
 
     return maximise("bg_nbd", PARAMETERS, objective, start, customers=int(round(n)), time_unit=time_unit)
 

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 
 from .optimise import ModelFit, maximise
+from .sufficient import weighted_sum
 
 FloatArray = NDArray[np.float64]
 PARAMETERS = ("p", "q", "v")
@@ -46,8 +47,8 @@ def fit(x: FloatArray, m: FloatArray) -> ModelFit:
     """
     x, m = np.asarray(x, dtype=np.float64), np.asarray(m, dtype=np.float64)
     n = x.size
-    distinct_x, x_counts = np.unique(x, return_counts=True)
-    x_counts = x_counts.astype(np.float64)
+    distinct_x, how_many = np.unique(x, return_counts=True)
+    x_counts = how_many.astype(np.float64)
     mx = m * x
     # Σ (px−1) ln m + px ln x = p Σ x (ln m + ln x) − Σ ln m: parameter-free sums, once
     sum_x_log_mx = float(np.sum(x * np.log(mx)))
@@ -58,19 +59,19 @@ def fit(x: FloatArray, m: FloatArray) -> ModelFit:
         log_v_mx = np.log(v + mx)
         pxu = p * distinct_x
         total = (
-            np.dot(x_counts, gammaln(pxu + q) - gammaln(pxu))
+            weighted_sum(x_counts, gammaln(pxu + q) - gammaln(pxu))
             - n * gammaln(q)
             + n * q * np.log(v)
             + p * sum_x_log_mx
             - sum_log_m
-            - p * np.dot(x, log_v_mx)
+            - p * weighted_sum(x, log_v_mx)
             - q * log_v_mx.sum()
         )
         # ∂/∂p = Σ x [ψ(px+q) − ψ(px) + ln(mx) − ln(v+mx)]; ∂/∂q = Σ ψ(px+q) − ψ(q) + ln v − ln(v+mx);
         # ∂/∂v = Σ q/v − (px+q)/(v+mx)
         psi_pxq = digamma(pxu + q)
-        d_p = np.dot(x_counts * distinct_x, psi_pxq - digamma(pxu)) + sum_x_log_mx - np.dot(x, log_v_mx)
-        d_q = np.dot(x_counts, psi_pxq) - n * digamma(q) + n * np.log(v) - log_v_mx.sum()
+        d_p = weighted_sum(x_counts * distinct_x, psi_pxq - digamma(pxu)) + sum_x_log_mx - weighted_sum(x, log_v_mx)
+        d_q = weighted_sum(x_counts, psi_pxq) - n * digamma(q) + n * np.log(v) - log_v_mx.sum()
         d_v = n * q / v - np.sum((p * x + q) / (v + mx))
         grad = np.array([d_p * p, d_q * q, d_v * v]) / n
         return float(total / n), grad
