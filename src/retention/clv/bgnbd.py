@@ -72,7 +72,7 @@ class _Rows:
     @classmethod
     def of(cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weight: FloatArray) -> _Rows:
         x_values, index = np.unique(x, return_inverse=True)
-        weight_by_x = np.bincount(index.reshape(-1), weights=weight, minlength=x_values.size)
+        weight_by_x = np.bincount(index.reshape(-1), weights=weight, minlength=x_values.size).astype(np.float64)
         zero, rep = x == 0, x > 0
         return cls(x_values, weight_by_x, T[zero], weight[zero], x[rep], t_x[rep], T[rep], weight[rep], float(weight.sum()))
 
