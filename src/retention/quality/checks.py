@@ -113,12 +113,11 @@ CHECKS = [
     ),
     Check(
         "cohort_sizes_add_up",
-        "The cohort sizes add up to the distinct customers with a completed order.",
-        """select 'all cohorts' as key,
-                  (select sum(cohort_size) from (select distinct cohort_start, cohort_size
-                                                 from marts.cohort_retention)) as observed,
+        "For every cohort grain, the cohort sizes add up to the distinct customers with a completed order.",
+        """select cohort_grain || ' cohorts' as key, sum(cohort_size) as observed,
                   (select count(distinct customer_id) from staging.stg_crm__orders where is_completed) as expected
-          """,
+           from (select distinct cohort_grain, cohort_start, cohort_size from marts.cohort_retention)
+           group by cohort_grain""",
     ),
     Check(
         "cohort_period_zero_is_full",
