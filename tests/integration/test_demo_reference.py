@@ -47,6 +47,7 @@ def test_published_tables_and_columns_carry_their_descriptions(demo_published):
     assert [t for (t,) in tables] == [
         "cohort_retention",
         "cohort_retention_by_segment",
+        "customer_lifecycle",
         "period_retention",
         "period_retention_by_segment",
         "rolling_retention",
