@@ -176,7 +176,7 @@ MART_TAMPERING = {
     ),
     "cohort_sizes_add_up": (
         "update marts.cohort_retention set cohort_size = cohort_size + 1 where cohort_start = date '2023-03-01'",
-        ["all cohorts"],
+        ["month cohorts"],
         [],
     ),
     "cohort_period_zero_is_full": (

@@ -30,4 +30,11 @@ def test_published_tables_and_columns_carry_their_descriptions(demo_published):
     tables = demo_published.query(
         "select table_name from duckdb_tables() where schema_name = 'marts' and comment is not null order by 1"
     )
-    assert [t for (t,) in tables] == ["cohort_retention", "period_retention"]
+    assert [t for (t,) in tables] == [
+        "cohort_retention",
+        "cohort_retention_by_segment",
+        "customer_lifecycle",
+        "period_retention",
+        "period_retention_by_segment",
+        "rolling_retention",
+    ]

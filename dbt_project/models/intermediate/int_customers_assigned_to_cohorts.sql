@@ -1,17 +1,18 @@
-{#- Each customer with a completed order, in the cohort of the month of its first one. -#}
+{#- Each customer with a completed order, in the cohort of each cohort grain holding its first one. -#}
+{%- set cohort_grains = "'" ~ (var('cohort_grains') | join("', '")) ~ "'" %}
 with
 
-monthly_activity as (
+activity as (
 
     select * from {{ ref('int_customer_activity_by_period') }}
-    where period_grain = 'month'
+    where period_grain in ({{ cohort_grains }})
 
 )
 
 select
+    period_grain as cohort_grain,
     customer_id,
-    'month' as cohort_grain,
     min(period_start) as cohort_start,
-    max(period_start) as last_active_month
-from monthly_activity
-group by 1
+    max(period_start) as last_active_period_start
+from activity
+group by 1, 2

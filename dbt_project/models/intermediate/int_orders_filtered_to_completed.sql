@@ -13,6 +13,7 @@ localized as (
         order_id,
         customer_id,
         amount,
+        ordered_at,
         {{ to_local_timestamp('ordered_at') }} as ordered_at_local
     from orders
     where is_completed
@@ -23,6 +24,7 @@ select
     order_id,
     customer_id,
     amount,
+    ordered_at,
     ordered_at_local,
     cast(ordered_at_local as date) as ordered_date_local
 from localized

@@ -18,20 +18,9 @@ bounds as (
 
 ),
 
-grain_lengths as (
-
-    {% for grain in var('period_grains') %}
-    select
-        '{{ grain.name }}' as period_grain,
-        {{ grain.months }} as months_per_period
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
 steps as (
 
-    {{ dbt.generate_series(var('max_months')) }}
+    {{ dbt.generate_series(var('max_periods')) }}
 
 ),
 
@@ -39,13 +28,14 @@ spined as (
 
     select
         bounds.period_grain,
-        cast({{ dbt.dateadd('month', '(steps.generated_number - 1) * grain_lengths.months_per_period',
-                            'bounds.first_period_start') }} as date) as period_start,
-        cast({{ dbt.dateadd('month', '(steps.generated_number - 2) * grain_lengths.months_per_period',
-                            'bounds.first_period_start') }} as date) as previous_period_start,
+        {{ shift_periods('bounds.period_grain', 'steps.generated_number - 1', 'bounds.first_period_start') }}
+            as period_start,
+        {{ shift_periods('bounds.period_grain', 'steps.generated_number - 2', 'bounds.first_period_start') }}
+            as previous_period_start,
+        {{ shift_periods('bounds.period_grain', 'steps.generated_number', 'bounds.first_period_start') }}
+            as period_end,
         bounds.last_period_start
     from bounds
-    inner join grain_lengths on grain_lengths.period_grain = bounds.period_grain
     cross join steps
 
 )
@@ -53,6 +43,7 @@ spined as (
 select
     period_grain,
     period_start,
-    previous_period_start
+    previous_period_start,
+    period_end
 from spined
 where period_start <= last_period_start
