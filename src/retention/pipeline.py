@@ -65,9 +65,9 @@ class Plan:
     def through_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.through) if self.through else None
 
-    @property
-    def freshness_label(self) -> str:
-        return "through date" if self.through else "today"
+
+def _freshness_label(settings: Settings, plan: Plan) -> str:
+    return "through date" if plan.through else f"today ({settings.timezone})"
 
 
 def reference_date(settings: Settings, through: dt.date | None) -> dt.date:
@@ -87,13 +87,13 @@ def _as_of(settings: Settings, through: dt.date | None) -> dt.date | None:
 
 
 def _stale_feed(settings: Settings, as_of: dt.date | None, reference: dt.date, label: str) -> str | None:
-    """The freshness verdict for a run that does not audit (nothing new): said all the same."""
+    """The freshness verdict for a run that does not audit (nothing new), worded as the check's."""
     days = settings.freshness_max_days
     if not days or as_of is None or (reference - as_of).days <= days:
         return None
     return (
-        f"freshness: newest batch {as_of} is {(reference - as_of).days} days before the {label} {reference} "
-        f"({settings.timezone}); at most {days} days expected (RETENTION_FRESHNESS_MAX_DAYS) — {FRESHNESS_ADVICE}"
+        f"freshness: newest batch {as_of} vs {label} {reference}: observed {(reference - as_of).days} days, "
+        f"expected at most {days} days — {FRESHNESS_ADVICE}"
     )
 
 
@@ -153,7 +153,7 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     )
     if not plan.up_to_date:
         plan.warnings += changes(marker, run_info(settings, run_id, fp, plan.as_of, plan.through))
-    elif stale := _stale_feed(settings, as_of, reference, plan.freshness_label):
+    elif stale := _stale_feed(settings, as_of, reference, _freshness_label(settings, plan)):
         if settings.freshness_severity == "fail":
             raise RunFailed(stale)
         plan.warnings.append(stale)
@@ -186,8 +186,7 @@ def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
     reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
-    label = plan.freshness_label if plan.through else f"today ({settings.timezone})"
-    checks = checks_for(settings, reference, label)
+    checks = checks_for(settings, reference, _freshness_label(settings, plan))
     return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks, plan.loaded_batches)
 
 
