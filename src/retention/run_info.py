@@ -39,12 +39,12 @@ DESCRIPTION = (
     "What built the marts of this file: one row with the run, its as-of and through dates, the time zone, "
     "the column mapping, and the versions of the code, dbt and DuckDB (docs/reference.md, What built the marts)."
 )
-# settings that shape the marts, how to name them, and what a change means
+# settings that shape the marts, how to name them, and what a change means (not the through date: the DAG
+# moves it every night, and audit.run_info records it)
 SHAPING = {
     "timezone": ("time zone", "every period is recomputed"),
     "mapping_name": ("column mapping", "every batch was reloaded"),
     "mapping_fingerprint": ("column mapping's content", "every batch was reloaded"),
-    "through_date": ("through date", "the marts are built from the batches dated on or before it"),
     "code_version": ("code version", "every model is rebuilt"),
 }
 
