@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: run test test-fast install demo airflow-db lint benchmark lock clean
+.PHONY: run test test-fast install demo airflow-db airflow-dags-test lint benchmark lock clean
 
 install: $(VENV)/.installed
 
@@ -28,15 +28,28 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: install
 	test -d $(DEMO_LANDING) || $(BIN)/retention demo --out $(DEMO_LANDING)
 
+# airflow_home/airflow.env: the variables that point a shell's `airflow` at this project (README, Airflow).
 airflow-db: install
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	printf '%s\n' '# written by `make airflow-db`: `. $(AIRFLOW_HOME)/airflow.env` before running `airflow` by hand' \
+		'export AIRFLOW_HOME=$(AIRFLOW_HOME)' \
+		'export AIRFLOW__CORE__DAGS_FOLDER=$(AIRFLOW__CORE__DAGS_FOLDER)' \
+		'export AIRFLOW__CORE__LOAD_EXAMPLES=False' \
+		'export AIRFLOW__CORE__UNIT_TEST_MODE=False' \
+		'export PATH=$(CURDIR)/$(BIN):$$PATH' > $(AIRFLOW_HOME)/airflow.env
+
+# `make airflow-dags-test DATE=YYYY-MM-DD`: the DAG for that logical date, its log on the terminal
+airflow-dags-test: airflow-db
+	@test -n "$(DATE)" || (echo "usage: make airflow-dags-test DATE=YYYY-MM-DD"; exit 2)
+	$(BIN)/airflow dags test crm_retention "$(DATE)"
 
 run: demo airflow-db
 	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/airflow dags test crm_retention "$$(date -u +%F)" \
 		> $(AIRFLOW_HOME)/last_dags_test.log 2>&1 \
 		|| (tail -n 60 $(AIRFLOW_HOME)/last_dags_test.log; exit 1)
 	@grep -E "DagRun Finished" $(AIRFLOW_HOME)/last_dags_test.log | sed -E 's/.*(DagRun Finished: [^,]*, [^,]*).*(state=[a-z]+).*/\1, \2/'
+	@RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention status --last-run
 	@echo
 	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention show
 

@@ -67,3 +67,7 @@ class DiskFull(RunFailed):
     """The disk (or a quota, or a file-size limit) ran out; freeing space and running again helps."""
 
     retryable = True
+
+
+class BatchStateError(RetentionError):
+    """`retention batches remove/restore` named a batch that is not in the state the command needs."""

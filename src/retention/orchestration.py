@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 
 from .config import load_settings
-from .pipeline import Plan, locked, stage_audit, stage_build, stage_ingest, stage_publish
+from .pipeline import Plan, check_warnings, locked, stage_audit, stage_build, stage_ingest, stage_publish
 from .report import audit_summary
 from .run_record import outcome_recorded
 
@@ -27,7 +27,7 @@ def ingest_task(logical_date: str) -> dict:
         outcome_recorded(settings, "airflow crm_retention ingest") as outcome,
     ):
         plan = stage_ingest(settings, through)
-        outcome.update(run_id=plan.run_id, status="up to date" if plan.up_to_date else "ingested")
+        outcome.update(run_id=plan.run_id, status="up to date" if plan.up_to_date else "ingested", warnings=plan.warnings)
         return plan.to_dict()
 
 
@@ -49,10 +49,13 @@ def audit_task(plan: dict) -> dict:
         outcome_recorded(settings, "airflow crm_retention audit") as outcome,
     ):
         results = stage_audit(settings, Plan.from_dict(plan))
-        outcome.update(run_id=plan["run_id"], status="audited")
+        warnings = check_warnings(results)
+        outcome.update(run_id=plan["run_id"], status="audited", warnings=plan.get("warnings", []) + warnings)
     if results:
         log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results))
-    return plan | {"checks": {r.check_name: r.status for r in results}}
+    for warning in warnings:
+        log.warning("%s", warning)
+    return plan | {"checks": {r.check_name: r.status for r in results}, "warnings": plan.get("warnings", []) + warnings}
 
 
 def publish_task(plan: dict) -> dict:
@@ -64,5 +67,7 @@ def publish_task(plan: dict) -> dict:
         outcome_recorded(settings, "airflow crm_retention publish") as outcome,
     ):
         published = stage_publish(settings, Plan.from_dict(plan))
-        outcome.update(run_id=plan["run_id"], status="published" if published else "up to date")
+        outcome.update(
+            run_id=plan["run_id"], status="published" if published else "up to date", warnings=plan.get("warnings", [])
+        )
     return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse), "checks": checks}

@@ -10,7 +10,8 @@ import duckdb
 
 from .config import Settings
 from .database import connect
-from .ingest import lake
+from .ingest import batch_log, lake
+from .ingest.quarantine import EXAMPLES_SQL, REASON_SQL
 from .run_record import last_run_file, rejections_file
 
 
@@ -84,7 +85,13 @@ def _last_run(settings: Settings) -> str | None:
     if not last:
         return None
     line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
-    return line + (f"\n  {last['error']}" if last.get("error") else "")
+    line += f"\n  {last['error']}" if last.get("error") else ""
+    return line + "".join(f"\n  warning: {w}" for w in last.get("warnings") or [])
+
+
+def last_run(settings: Settings) -> str:
+    """The last run's outcome and its warnings (`retention status --last-run`, printed by `make run`)."""
+    return _last_run(settings) or "no run yet"
 
 
 def _rejected_batches(settings: Settings) -> str | None:
@@ -118,11 +125,11 @@ def _lake_history(settings: Settings) -> _LakeHistory:
                    string_agg(file_name, ', ') filter (where not present) as missing_files
             from {manifest} group by 1 order by 1""").fetchall()
         reasons = con.execute(f"""
-            select batch_date, source_file, split_part(reason, ':', 1) as reason, count(*), min(source_line)
-            from {quarantine} group by all order by 1, 2, 4 desc""").fetchall()
+            select batch_date, source_file, {REASON_SQL} as reason, {EXAMPLES_SQL}, count(*), min(source_line)
+            from {quarantine} group by all order by 1, 2, 5 desc""").fetchall()
         totals = con.execute(f"""
-            select split_part(reason, ':', 1) as reason, count(*), count(distinct source_file)
-            from {quarantine} group by 1 order by 2 desc""").fetchall()
+            select {REASON_SQL} as reason, {EXAMPLES_SQL}, count(*), count(distinct source_file)
+            from {quarantine} group by 1 order by 3 desc""").fetchall()
     finally:
         con.close()
     return _LakeHistory(batches, reasons, totals)
@@ -140,7 +147,81 @@ def _quarantine_tables(reasons: list[tuple], totals: list[tuple]) -> str:
         return "quarantine: no rows"
     return (
         "quarantined rows by batch, file and reason\n"
-        + _table(["batch", "file", "reason", "rows", "first line"], reasons)
+        + _table(["batch", "file", "reason", "values (up to 3)", "rows", "first line"], reasons)
         + "\n\nquarantine reasons overall\n"
-        + _table(["reason", "rows", "files"], totals)
+        + _table(["reason", "values (up to 3)", "rows", "files"], totals)
+        + "\n\n`retention quarantine [--batch DATE] [--reason R] [--csv FILE]` shows or writes the rows themselves"
     )
+
+
+def batches_table(settings: Settings) -> str:
+    """Every batch the lake holds, removed or lands: its state, loads, rows and its landing folder."""
+    lake_dir = settings.lake_dir
+    rows: dict[str, list] = {}
+    if lake.has_batches(lake_dir):
+        manifest = f"({lake.table_sql(lake_dir, 'manifest')})"
+        con = connect(settings)
+        try:
+            for r in con.execute(f"""
+                select batch_date::varchar, strftime(min(loaded_at), '%Y-%m-%d %H:%M:%S'),
+                       sum(rows_read) filter (where table_name = 'customers'),
+                       sum(rows_quarantined) filter (where table_name = 'customers'),
+                       sum(rows_read) filter (where table_name = 'orders'),
+                       sum(rows_quarantined) filter (where table_name = 'orders'),
+                       string_agg(file_name, ', ') filter (where not present)
+                from {manifest} group by 1 order by 1""").fetchall():
+                rows[r[0]] = list(r)
+        finally:
+            con.close()
+    loads = batch_log.load_counts(lake_dir)
+    removed = batch_log.removed(lake_dir)
+    out = []
+    for name in sorted(set(rows) | set(removed)):
+        present = (settings.landing_dir / name).exists()
+        if name in rows:
+            _, loaded_at, c_read, c_quar, o_read, o_quar, absent = rows[name]
+            n = max(loads.get(name, 1), 1)
+            state = "loaded" if n == 1 else f"replaced ({n} loads)"
+            note = f"lacks {absent}" if absent else ""
+        else:
+            entry = removed[name]
+            state, loaded_at, c_read, c_quar, o_read, o_quar = "removed", "", None, None, None, None
+            note = f"by {entry.get('by')} at {entry.get('at')}: {entry.get('reason')}"
+        out.append((name, state, loaded_at, c_read, c_quar, o_read, o_quar, "present" if present else "GONE", note))
+    if not out:
+        return f"no batches in the lake yet (landing folder {settings.landing_dir})"
+    return "batches in the lake (rows read / quarantined per file)\n" + _table(
+        ["batch", "state", "loaded at (UTC)", "cust read", "quar.", "orders read", "quar.", "landing folder", "note"], out
+    )
+
+
+QUARANTINE_COLUMNS = ["batch", "file", "line", "reason", "raw text (personal data hashed)"]
+
+
+def quarantine_rows(settings: Settings, batch: str | None, reason: str | None) -> list[tuple]:
+    """The quarantined rows, by batch, file and line; `reason` matches the start of the reason, ignoring case."""
+    if not lake.has_batches(settings.lake_dir):
+        return []
+    where = ["true"]
+    params: list = []
+    if batch:
+        where.append("batch_date = ?::date")
+        params.append(batch)
+    if reason:
+        where.append("starts_with(lower(reason), lower(?))")
+        params.append(reason.strip())
+    con = connect(settings)
+    try:
+        return con.execute(
+            f"""select batch_date::varchar, source_file, source_line, reason, raw_text
+                from ({lake.table_sql(settings.lake_dir, "quarantine")})
+                where {" and ".join(where)} order by batch_date, source_file, source_line""",
+            params,
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def quarantine_table(rows: list[tuple]) -> str:
+    shown = [(b, f, line, reason, raw if len(raw) <= 100 else raw[:99] + "…") for b, f, line, reason, raw in rows]
+    return _table(QUARANTINE_COLUMNS, shown)

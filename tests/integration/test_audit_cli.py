@@ -109,4 +109,4 @@ def test_summary_history_docs_and_input_that_fails_a_check(warehouse):
     )
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "freshness failed" in stale.stderr
-    assert "newest batch 2023-07-15 vs through date 2023-09-30: observed 77, expected 30" in stale.stderr
+    assert "newest batch 2023-07-15 vs through date 2023-09-30: observed 77 days, expected at most 30 days" in stale.stderr

@@ -250,7 +250,7 @@ def test_freshness(built, tmp_path):
     strict = settings.model_copy(update=dict(freshness_max_days=10, freshness_severity="fail"))
     message = _failure(built, db, through=late, settings=strict)
     assert "freshness failed" in message and "newest batch 2023-07-01 vs through date 2023-08-15" in message
-    assert "observed 45, expected 10" in message
+    assert "observed 45 days, expected at most 10 days" in message
     _, results = _audit(built, db, through=late, settings=strict.model_copy(update=dict(freshness_severity="warn")))
     assert {r.check_name: r.status for r in results}["freshness"] == "warned"
     _, results = _audit(built, db, through=late, settings=strict.model_copy(update=dict(freshness_max_days=60)))

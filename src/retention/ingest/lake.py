@@ -84,6 +84,24 @@ def publish_load(lake: Path, batch: str, load_dir: Path) -> None:
     failpoint("ingest.after_swap")
 
 
+def remove_batch(lake: Path, batch: str) -> bool:
+    """Take `batch` out of the lake in one unlink (its load is collected as garbage); False if absent."""
+    link = batches_dir(lake) / batch
+    if not link.is_symlink():
+        return False
+    link.unlink()
+    fsync(batches_dir(lake))
+    collect_garbage(lake)
+    return True
+
+
+def batch_names(lake: Path) -> list[str]:
+    links = batches_dir(lake)
+    if not links.is_dir():
+        return []
+    return sorted(p.name for p in links.iterdir() if p.is_symlink() and not p.name.startswith("."))
+
+
 def collect_garbage(lake: Path) -> list[str]:
     """Remove loads no batch points at (replaced, or left by a crash), and stray temp links."""
     links, loads = batches_dir(lake), loads_dir(lake)

@@ -55,6 +55,17 @@ class LandedBatch:
     name: str
     batch_date: dt.date
     files: dict[str, LandedFile]  # table -> file; a table may be absent
+    absent: tuple[str, ...] = ()  # the tables whose export file the folder lacks (contract §1 allows it)
+
+    def absent_note(self) -> str | None:
+        """What a partial batch lacks, said on the run that loads it (and in `retention status`)."""
+        if not self.absent:
+            return None
+        missing = " and ".join(EXPORT_FILES[t] for t in self.absent)
+        return (
+            f"batch {self.name} has no {missing}: loaded without {' or '.join(self.absent)} "
+            "(a file named in any case, e.g. Orders.CSV, counts)"
+        )
 
     def fingerprint(self) -> dict[str, str]:
         return {t: f.sha256 for t, f in sorted(self.files.items())}
@@ -87,20 +98,45 @@ def _batch(folder: Path, root: Path) -> LandedBatch:
     if not _inside(folder, root):
         raise BatchRejected(name, None, "the folder is a link that leads outside the landing folder")
     files = {}
+    found = _export_files(folder, name)
     for table, filename in EXPORT_FILES.items():
-        path = folder / filename
-        if not (path.exists() or path.is_symlink()):
+        path = found.get(filename)
+        if path is None:
             continue
         if not _inside(path, root):
-            raise BatchRejected(name, filename, "the file is a link that leads outside the landing folder (or nowhere)")
+            raise BatchRejected(name, path.name, "the file is a link that leads outside the landing folder (or nowhere)")
         if not path.resolve().is_file():
-            raise BatchRejected(name, filename, "not a regular file")
+            raise BatchRejected(name, path.name, "not a regular file")
         with open(path, "rb"):  # an unreadable file fails the discovery, as when it was hashed here
             pass
         files[table] = LandedFile(table, path, path.stat().st_size)
     if not files:
-        raise BatchRejected(name, None, f"holds neither {EXPORT_FILES['customers']} nor {EXPORT_FILES['orders']}")
-    return LandedBatch(name, batch_date, files)
+        others = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        raise BatchRejected(
+            name,
+            None,
+            f"holds neither {EXPORT_FILES['customers']} nor {EXPORT_FILES['orders']} "
+            f"(found: {', '.join(others) if others else 'nothing'}; names are matched ignoring case)",
+        )
+    return LandedBatch(name, batch_date, files, tuple(sorted(set(EXPORT_FILES) - set(files))))
+
+
+def _export_files(folder: Path, batch: str) -> dict[str, Path]:
+    """The export files of a batch folder by their contract name, matched ignoring case
+    (`Customers.csv`, `ORDERS.CSV`); two files whose names differ only in case reject the batch."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.lower() in EXPORT_FILES.values():
+            found.setdefault(path.name.lower(), []).append(path)
+    for filename, paths in found.items():
+        if len(paths) > 1:
+            raise BatchRejected(
+                batch,
+                filename,
+                f"{' and '.join(p.name for p in paths)} differ only in case: keep one {filename} "
+                "(names are matched ignoring case)",
+            )
+    return {filename: paths[0] for filename, paths in found.items()}
 
 
 def discover(landing_dir: Path, through: dt.date | None) -> tuple[list[LandedBatch], list[BatchRejected]]:

@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import Settings
 from ..database import connect
 from ..sql import ident, sql_text
-from . import lake
+from . import batch_log, lake
 from .csvrows import Records, write_lines, write_records
 from .decode import DecodedExport, FileProblem, decode_export
 from .landing import EXPORT_FILES, BatchRejected, LandedBatch, LandedFile, discover
@@ -86,9 +86,11 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     rejected: list[BatchRejected] = field(default_factory=list)
     removed_loads: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said on the terminal by every run (see pipeline)
 
 
-def _mapping_text(mapping: ColumnMapping) -> str:
+def mapping_text(mapping: ColumnMapping) -> str:
+    """The mapping in a canonical text: what of it decides the loaded rows (fingerprinted here and in run_info)."""
     return json.dumps(
         {
             "name": mapping.name,
@@ -108,7 +110,7 @@ def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
     # canonical text, not repr(): a frozenset's repr changes order from one process to the next
     parts = [
         INGEST_RULES_VERSION,
-        _mapping_text(mapping),
+        mapping_text(mapping),
         str(settings.future_tolerance_days),
         hashlib.sha256(settings.pii_salt.encode()).hexdigest(),
     ]
@@ -297,7 +299,15 @@ def load_batch(con, settings: Settings, mapping: ColumnMapping, batch: LandedBat
             manifest.append(row)
         _write_frame(con, "quarantine", quarantine, load_dir / "quarantine.parquet")
         _write_frame(con, "manifest", manifest, load_dir / "manifest.parquet")
+        replaced = (lake.batches_dir(settings.lake_dir) / batch.name).is_symlink()
         lake.publish_load(settings.lake_dir, batch.name, load_dir)
+        batch_log.append(
+            settings.lake_dir,
+            batch.name,
+            "replaced" if replaced else "loaded",
+            load_id=load_id,
+            files={r["table_name"]: r.get("sha256") for r in manifest if r["present"]},
+        )
         return manifest
     except BaseException:
         shutil.rmtree(load_dir, ignore_errors=True)
@@ -329,7 +339,11 @@ def ingest(settings: Settings, through: dt.date | None = None) -> IngestReport:
         current: dict[str, list[dict]] = {}
         for row in lake.manifest(con, settings.lake_dir):
             current.setdefault(row["batch_date"].isoformat(), []).append(row)
+        removed = batch_log.removed(settings.lake_dir)
         for batch in batches:
+            if batch.name in removed and batch.fingerprint() == removed[batch.name].get("files"):
+                report.warnings.append(_still_removed(settings, batch.name, removed[batch.name]))
+                continue
             if _unchanged(batch, current, rules):
                 report.unchanged.append(batch.name)
                 continue
@@ -337,7 +351,31 @@ def ingest(settings: Settings, through: dt.date | None = None) -> IngestReport:
                 report.loaded.extend(load_batch(con, settings, mapping, batch, rules))
             except BatchRejected as e:
                 report.rejected.append(e)
+                continue
+            if batch.name in removed:
+                batch_log.append(settings.lake_dir, batch.name, "redelivered", reason="its files changed since it was removed")
+            if note := batch.absent_note():
+                report.warnings.append(note)
     finally:
         con.close()
     lake.collect_garbage(settings.lake_dir)
+    report.warnings += _gone_from_landing(settings)
     return report
+
+
+def _still_removed(settings: Settings, batch: str, entry: dict) -> str:
+    return (
+        f"batch {batch} was removed by {entry.get('by')} at {entry.get('at')} ({entry.get('reason')}); its folder "
+        f"{settings.landing_dir / batch} is still there with the same files and stays out of the lake: deliver corrected "
+        f"files to load it, or `retention batches restore {batch}`"
+    )
+
+
+def _gone_from_landing(settings: Settings) -> list[str]:
+    """Batches the lake holds (and the marts are built from) whose landing folder is no longer there."""
+    return [
+        f"batch {name} is in the lake (and in the marts) but its landing folder {settings.landing_dir / name} is gone: "
+        f"`retention batches remove {name} --reason …` takes it out, or put the folder back"
+        for name in lake.batch_names(settings.lake_dir)
+        if not (settings.landing_dir / name).exists()
+    ]

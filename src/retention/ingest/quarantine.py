@@ -50,3 +50,11 @@ def mask_pii(con: duckdb.DuckDBPyConnection, raws: list[str], pii: frozenset[int
         csv.writer(text, lineterminator="").writerow([(hashed[v] or "") if i in positions else v for i, v in enumerate(fields)])
         out.append(text.getvalue())
     return out
+
+
+# A quarantine reason is `<what>` or `<what>: <the offending value>` (rows.validated_sql, csvrows):
+# the kind, and the value (never personal data: the checked columns are not personal-data columns).
+REASON_SQL = "split_part(reason, ':', 1)"
+VALUE_SQL = "case when strpos(reason, ':') > 0 then trim(substr(reason, strpos(reason, ':') + 1)) end"
+# up to 3 distinct offending values of a group, e.g. `shipped, SHIPPED`
+EXAMPLES_SQL = f"array_to_string(list_slice(list_sort(list_distinct(list({VALUE_SQL}))), 1, 3), ', ')"

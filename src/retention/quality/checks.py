@@ -11,14 +11,14 @@ The `key` column says which rows are at fault, in words (batch and file, period,
 currencies found, example order ids).
 
 Freshness needs a reference date: the run's through date (`retention run --through`, the DAG's
-logical date). A run without one ("load everything there is") is not about a particular day, and
-comparing with the wall clock would make re-running old data fail; so the check is recorded as
-"skipped" and counts as passed. RETENTION_FRESHNESS_MAX_DAYS=0 (or volume ratios of 0) turn a check
+logical date), else the day the run started in RETENTION_TIMEZONE, so that a plain `retention run`
+from cron flags a feed that stopped too. RETENTION_FRESHNESS_MAX_DAYS=0 (or volume ratios of 0) turn a check
 off the same way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -35,6 +35,8 @@ class Check:
     fail_above: float | None = None  # at_most, severity warn: rows with observed above this fail
     needs_through: bool = False  # skipped (passed) when the run has no through date
     skip_reason: str | None = None  # set: not evaluated this run, recorded as skipped
+    unit: str = ""  # of observed and expected, said with them ("days", "times the median")
+    advice: str = ""  # what to do when it fails or warns, appended to its details
 
 
 THROUGH = "{through}"  # replaced by the run's through date, a date literal
@@ -195,21 +197,30 @@ CHECKS = [
 ]
 
 
-def freshness_check(settings: Settings) -> Check:
+FRESHNESS_ADVICE = (
+    "check that the CRM export still runs and lands in RETENTION_LANDING_DIR (or raise RETENTION_FRESHNESS_MAX_DAYS)"
+)
+
+
+def freshness_check(settings: Settings, reference: dt.date | None = None, label: str = "through date") -> Check:
+    """The newest batch vs `reference`: the run's through date, else the day the run started in
+    RETENTION_TIMEZONE (see pipeline.reference_date). Without either it needs the through date."""
     days = settings.freshness_max_days
+    ref = f"date '{reference.isoformat()}'" if reference else THROUGH
     return Check(
         "freshness",
-        f"The newest batch is at most {days} days older than the run's through date "
-        "(RETENTION_FRESHNESS_MAX_DAYS; skipped when the run has no through date).",
-        f"""select 'newest batch ' || coalesce(max(batch_date)::varchar, 'none') || ' vs through date '
-                   || {THROUGH} as key,
-                   coalesce(date_diff('day', max(batch_date), {THROUGH}), 1e9) as observed,
+        f"The newest batch is at most {days} days older than the run's through date, or than the day the run "
+        f"started ({settings.timezone}) when it has none (RETENTION_FRESHNESS_MAX_DAYS).",
+        f"""select 'newest batch ' || coalesce(max(batch_date)::varchar, 'none') || ' vs {label} ' || {ref} as key,
+                   coalesce(date_diff('day', max(batch_date), {ref}), 1e9) as observed,
                    {days} as expected
-            from raw.manifest where batch_date <= {THROUGH}""",
+            from raw.manifest where batch_date <= {ref}""",
         severity=settings.freshness_severity,
         compare="at_most",
-        needs_through=True,
+        needs_through=reference is None,
         skip_reason=None if days > 0 else "turned off (RETENTION_FRESHNESS_MAX_DAYS=0)",
+        unit="days",
+        advice=FRESHNESS_ADVICE,
     )
 
 
@@ -242,6 +253,8 @@ def volume_check(settings: Settings) -> Check:
             select 'no batch of this run has {VOLUME_MIN_HISTORY} earlier batches to compare with', 1, {limit}
             where not exists (select 1 from history where earlier >= {VOLUME_MIN_HISTORY} and {JUDGED})""",
         severity="warn" if warn > 0 else "fail",
+        unit="times",
+        advice="look at the batch's export (partial or doubled?); the limits are RETENTION_VOLUME_WARN_RATIO and _FAIL_RATIO",
         compare="at_most",
         fail_above=fail if (warn > 0 and fail > 0) else None,
         skip_reason=None if limit > 0 else "turned off (RETENTION_VOLUME_WARN_RATIO=0 and RETENTION_VOLUME_FAIL_RATIO=0)",
@@ -340,9 +353,10 @@ def lifecycle_check(settings: Settings) -> Check:
     )
 
 
-def checks_for(settings: Settings) -> list[Check]:
-    """Every check of a run: the fixed ones and those whose thresholds come from the settings."""
-    return [*CHECKS, lifecycle_check(settings), freshness_check(settings), volume_check(settings)]
+def checks_for(settings: Settings, reference: dt.date | None = None, label: str = "through date") -> list[Check]:
+    """Every check of a run: the fixed ones and those whose thresholds come from the settings
+    (`reference`: the date freshness is judged against)."""
+    return [*CHECKS, lifecycle_check(settings), freshness_check(settings, reference, label), volume_check(settings)]
 
 
 # The analytics marts (contract §4.2–§4.4 and marts.customer_lifecycle): each row names the period,

@@ -72,8 +72,10 @@ def judge(
             ):
                 status = "failed"
                 bad = bad[bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)]
+            unit = f" {check.unit}" if check.unit else ""
+            bound = "at most " if check.compare == "at_most" else ""
             details = "; ".join(
-                f"{k}: observed {_show(o)}, expected {_show(e)}"
+                f"{k}: observed {_show(o)}{unit}, expected {bound}{_show(e)}{unit}"
                 for k, o, e in bad[["key", "observed", "expected"]].head(10).itertuples(index=False)
             )
             if len(bad) > 10:
@@ -82,6 +84,8 @@ def judge(
                 details = "great-expectations reported unexpected values"
             elif check.fail_above is not None and status == "failed":
                 details += f" (fails above {_show(check.fail_above)})"
+            if check.advice and not bad.empty:
+                details += f" — {check.advice}"
         first = bad.iloc[0] if not bad.empty else (rows.iloc[0] if len(rows) == 1 else None)
         results.append(
             CheckResult(

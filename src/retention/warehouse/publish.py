@@ -23,6 +23,7 @@ from ..database import connect
 from ..durable import fsync, write_text
 from ..errors import PublishCheckFailed
 from ..sql import ident, sql_text
+from .audit_docs import AUDIT_TABLES
 
 STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMAS = ("marts",)
@@ -40,6 +41,15 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> N
         "and schema_name = ? and table_name = ? and comment is not null",
         [schema, table],
     ).fetchall():
+        con.execute(f"comment on column pub.{ident(schema)}.{ident(table)}.{ident(column)} is {sql_text(text)}")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, schema: str, table: str, docs: tuple[str, dict[str, str]] | None) -> None:
+    if docs is None:
+        return
+    description, columns = docs
+    con.execute(f"comment on table pub.{ident(schema)}.{ident(table)} is {sql_text(description)}")
+    for column, text in columns.items():
         con.execute(f"comment on column pub.{ident(schema)}.{ident(table)}.{ident(column)} is {sql_text(text)}")
 
 
@@ -70,6 +80,7 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         for name, select in extra_tables.items():
             schema, table = name.split(".")
             con.execute(f"create table pub.{ident(schema)}.{ident(table)} as {select}")
+            _describe(con, schema, table, AUDIT_TABLES.get(name))
         con.execute("detach pub")
         con.execute("detach build")
     except BaseException:
