@@ -20,7 +20,7 @@ from . import faults
 from .config import Settings
 from .demo import is_demo_output
 from .errors import RunFailed
-from .fingerprint import EMPTY_LAKE_STATE, fingerprint, lake_state
+from .fingerprint import EMPTY_LAKE_STATE, fingerprint, lake_as_of, lake_state
 from .ingest import lake
 from .ingest.load import IngestReport, ingest
 from .ingest.mapping import mapping_for
@@ -30,7 +30,7 @@ from .quality.checks import checks_for
 from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
 from .warehouse.build import build, build_database
-from .warehouse.publish import publish, read_marker
+from .warehouse.publish import publish, read_marker, read_snapshot_marker
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ class Plan:
     unchanged_batches: int = 0
     rows: dict = field(default_factory=dict)
     lake_state: str = ""  # the loaded batches alone (the fingerprint also covers code and settings)
+    as_of: str | None = None  # the newest batch date built from (contract §3)
+    target: str = "warehouse"  # "warehouse", or "snapshot" when the published marts are newer than this run's
+    full_refresh: bool = False  # rebuild and publish even when the target is up to date
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -80,7 +83,22 @@ def preflight(settings: Settings) -> None:
         )
 
 
-def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
+def publish_target(settings: Settings, as_of: str) -> str:
+    """Publishing never moves readers back in time (contract §3): a run older than the published marts
+    writes a snapshot instead. Decided at ingest (for the up-to-date check) and again under the lock at publish."""
+    published_as_of = (read_marker(settings) or {}).get("as_of")
+    return "snapshot" if settings.warehouse.exists() and published_as_of and as_of < published_as_of else "warehouse"
+
+
+def target_path(settings: Settings, plan: Plan) -> Path:
+    return settings.snapshot(str(plan.as_of)) if plan.target == "snapshot" else settings.warehouse
+
+
+def _target_marker(settings: Settings, target: str, as_of: str) -> dict | None:
+    return read_snapshot_marker(settings, as_of) if target == "snapshot" else read_marker(settings)
+
+
+def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None, full_refresh: bool = False) -> Plan:
     run_id = run_id or new_run_id()
     preflight(settings)
     _clean_build_dir(settings)
@@ -95,18 +113,27 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     if state == EMPTY_LAKE_STATE:
         raise RunFailed(f"no batch is dated on or before {through}: there is nothing to build the marts from")
     fp = fingerprint(settings, through, state)
-    marker = read_marker(settings)
+    as_of = str(lake_as_of(settings, through))
+    target = publish_target(settings, as_of)
+    marker = _target_marker(settings, target, as_of)
     rows = {key: sum(int(m[key]) for m in report.loaded) for key in ("rows_read", "rows_loaded", "rows_quarantined")}
-    return Plan(
+    plan = Plan(
         run_id=run_id,
         through=through.isoformat() if through else None,
         fingerprint=fp,
-        up_to_date=bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists()),
+        up_to_date=False,
         loaded_batches=sorted({m["batch_date"].isoformat() for m in report.loaded}),
         unchanged_batches=len(report.unchanged),
         rows=rows,
         lake_state=state,
+        as_of=as_of,
+        target=target,
+        full_refresh=full_refresh,
     )
+    plan.up_to_date = bool(
+        not full_refresh and marker and marker.get("fingerprint") == fp and target_path(settings, plan).exists()
+    )
+    return plan
 
 
 def _record_rejections(settings: Settings, run_id: str, report: IngestReport) -> None:
@@ -147,16 +174,20 @@ def _published_extras(settings: Settings) -> dict[str, str]:
     }
 
 
-def stage_publish(settings: Settings, plan: Plan) -> bool:
-    """Swap the audited build in; returns False when the published file was already up to date."""
+def stage_publish(settings: Settings, plan: Plan) -> Path | None:
+    """Swap the audited build in: over $RETENTION_WAREHOUSE, or as the snapshot of the run's as-of date
+    when the published marts are newer (contract §3). Returns the file published, None when it was up to date."""
     if plan.up_to_date:
-        return False
+        return None
     # Only the lake matters here: code edited while the run built does not change what it built from
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
     if lake_state(settings, plan.through_date) != plan.lake_state:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
     build_db = build_database(settings)
-    publish(
+    # under the lock again: a newer run may have published since this one's ingest
+    plan.target = publish_target(settings, str(plan.as_of))
+    snapshot = plan.target == "snapshot"
+    target = publish(
         settings,
         build_db,
         _published_extras(settings),
@@ -164,22 +195,32 @@ def stage_publish(settings: Settings, plan: Plan) -> bool:
             "run_id": plan.run_id,
             "fingerprint": plan.fingerprint,
             "through": plan.through,
+            "as_of": plan.as_of,
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
+        target=target_path(settings, plan),
+        marker_file=settings.snapshot_marker(str(plan.as_of)) if snapshot else settings.published_marker,
     )
+    if snapshot:
+        log.info(
+            "as of %s, older than the published marts: published the snapshot %s; %s is unchanged",
+            plan.as_of,
+            target,
+            settings.warehouse,
+        )
     faults.failpoint("publish.done")
     build_db.unlink(missing_ok=True)
-    return True
+    return target
 
 
 @dataclass
 class RunSummary:
     plan: Plan
-    published: bool
+    published: Path | None  # $RETENTION_WAREHOUSE or a snapshot; None when nothing new
     checks: list[CheckResult]
 
 
-def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
+def run(settings: Settings, through: dt.date | None = None, full_refresh: bool = False) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with (
@@ -187,14 +228,14 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
         outcome_recorded(settings, "retention run") as outcome,
     ):
         outcome["run_id"] = run_id = new_run_id()
-        plan = stage_ingest(settings, through, run_id)
+        plan = stage_ingest(settings, through, run_id, full_refresh)
         if not plan.up_to_date:
             # great-expectations takes seconds to import: do it on the other core while dbt builds
             threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         stage_build(settings, plan)
         checks = stage_audit(settings, plan)
         published = stage_publish(settings, plan)
-        outcome["status"] = "published" if published else "up to date"
+        outcome["status"] = ("published " + plan.target) if published else "up to date"
     return RunSummary(plan, published, checks)
 
 
