@@ -277,7 +277,7 @@ def _run_summary(context: Any, state: str) -> dict:
     }
 
 
-def _notify(summary: dict) -> None:
+def _notify(summary: dict, context: Any) -> None:
     """POST the summary to RETENTION_NOTIFY_WEBHOOK and/or e-mail RETENTION_NOTIFY_EMAIL (Airflow's SMTP notifier)."""
     if url := os.environ.get("RETENTION_NOTIFY_WEBHOOK", "").strip():
         request = urllib.request.Request(
@@ -295,7 +295,7 @@ def _notify(summary: dict) -> None:
                 to=to,
                 subject=f"crm_retention {summary['run_id']}: {summary['state']}",
                 html_content=f"<pre>{json.dumps(summary, indent=2)}</pre>",
-            ).notify(summary)
+            ).notify(context)
         except Exception as e:  # noqa: BLE001 - SMTP errors vary by server; never fail the callback
             log.warning("could not e-mail %s: %s", to, e)
 
@@ -311,7 +311,7 @@ def record_run(context: Any, state: str) -> None:
         (folder / f"{name}.json").write_text(json.dumps(summary, indent=2))
     except Exception as e:  # noqa: BLE001 - a summary that cannot be written is logged, never fails the run
         log.warning("could not write the run summary: %s", e)
-    _notify(summary)
+    _notify(summary, context)
 
 
 def on_success(context: Any) -> None:

@@ -152,13 +152,29 @@ def stage_build(settings: Settings, plan: Plan) -> Path | None:
     if plan.up_to_date:
         return None
     database = build(settings, plan.through_date)
+    (settings.build_dir / "run_id").write_text(plan.run_id)
     faults.failpoint("build.done")
     return database
+
+
+def _check_build_is_ours(settings: Settings, plan: Plan) -> None:
+    """DAG runs interleaved task by task (a backfill with several active runs) share one build folder:
+    audit and publish only the build this run made."""
+    try:
+        owner = (settings.build_dir / "run_id").read_text().strip()
+    except FileNotFoundError:
+        owner = "none"
+    if owner != plan.run_id:
+        raise RunFailed(
+            f"the build database belongs to run {owner}, not to this run {plan.run_id}: another run built in between "
+            "(run backfills with --max-active-runs 1); run again"
+        )
 
 
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
+    _check_build_is_ours(settings, plan)
     return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks_for(settings), plan.loaded_batches)
 
 
@@ -183,6 +199,7 @@ def stage_publish(settings: Settings, plan: Plan) -> Path | None:
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
     if lake_state(settings, plan.through_date) != plan.lake_state:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
+    _check_build_is_ours(settings, plan)
     build_db = build_database(settings)
     # under the lock again: a newer run may have published since this one's ingest
     plan.target = publish_target(settings, str(plan.as_of))

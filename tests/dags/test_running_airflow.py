@@ -259,7 +259,9 @@ def test_a_backfill_writes_one_snapshot_per_date_and_leaves_todays_marts_alone(a
     server, wh = airflow
     before = (wh.path.stat().st_ino, wh.path.stat().st_mtime_ns, (wh.state / "published.json").read_text())
     events_before = server.api("GET", "/api/v2/assets/events")["total_entries"]
-    server.cli("backfill", "create", "--dag-id", DAG, "--from-date", "2023-07-01", "--to-date", "2023-07-02")
+    server.cli(
+        "backfill", "create", "--dag-id", DAG, "--from-date", "2023-07-01", "--to-date", "2023-07-02", "--max-active-runs", "1"
+    )
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         runs = server.api("GET", f"/api/v2/dags/{DAG}/dagRuns?run_type=backfill")["dag_runs"]
