@@ -1,55 +1,49 @@
 """
 ### crm_retention
 
-Nightly: load the CRM exports dated on or before the logical date from `$RETENTION_LANDING_DIR`,
-build the retention marts with dbt, audit them (dbt tests + great-expectations), and only then
-publish `$RETENTION_WAREHOUSE` in one atomic swap. The logic lives in the `retention` package
-(`retention.orchestration`); `retention run` does the same from the command line.
+Nightly: load the CRM exports dated on or before the run's through date from `$RETENTION_LANDING_DIR`,
+build the retention marts with dbt, audit them, and only then publish `$RETENTION_WAREHOUSE` in one
+atomic swap — or, for a date older than the published marts (a backfill), the snapshot
+`$RETENTION_OUTPUT_DIR/snapshots/AS_OF.duckdb`. Any run type works: scheduled, manual (param `through`),
+REST API without a logical date (through = the day it starts), `airflow backfill create`.
+
+Tasks: `wait_for_landing_batch` (deferrable) → `ingest` → `dbt_build` → `audit` → `publish` → `outputs`.
+The asset `retention_marts` is announced only when the warehouse changed. Logic: `retention.orchestration`.
 """
 
 from datetime import timedelta
 
-import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-RETENTION_MARTS = Asset("retention_marts")
+from retention import orchestration as o
+
+WRITES = {"pool": o.WRITER_POOL}  # one slot: one writer on the DuckDB files at a time
 
 
 @dag(
     schedule="@daily",
-    start_date=pendulum.datetime(2023, 1, 1, tz="UTC"),
+    start_date=None,  # any logical date runs the pipeline, however old the exports (start_date would skip tasks)
     catchup=False,
-    max_active_runs=1,  # DuckDB has one writer; the package's lock also guards against the CLI
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+    max_active_runs=1,
+    default_args=o.DEFAULT_ARGS,
+    params=o.PARAMS,
+    on_success_callback=o.on_success,
+    on_failure_callback=o.on_failure,
     tags=["retention", "crm", "duckdb", "dbt"],
     doc_md=__doc__,
 )
 def crm_retention():
-    @task
-    def ingest(ds: str | None = None) -> dict:
-        from retention.orchestration import ingest_task
-
-        return ingest_task(ds)
-
-    @task
-    def build(plan: dict) -> dict:
-        from retention.orchestration import build_task
-
-        return build_task(plan)
-
-    @task(retries=0)  # a failed check is a verdict, not a glitch
-    def audit(plan: dict) -> dict:
-        from retention.orchestration import audit_task
-
-        return audit_task(plan)
-
-    @task(outlets=[RETENTION_MARTS])
-    def publish(plan: dict) -> dict:
-        from retention.orchestration import publish_task
-
-        return publish_task(plan)
-
-    publish(audit(build(ingest())))
+    landed = o.LandingBatchSensor(
+        task_id="wait_for_landing_batch", poke_interval=300, timeout=6 * 3600, execution_timeout=timedelta(hours=7)
+    )
+    plan = task(o.ingest_task, task_id="ingest", execution_timeout=timedelta(hours=1), **WRITES)()
+    built = task(o.build_task, task_id="dbt_build", execution_timeout=timedelta(hours=2), **WRITES)(plan)
+    audited = task(o.audit_task, task_id="audit", execution_timeout=timedelta(hours=1), **WRITES)(built)
+    published = task(
+        o.publish_task, task_id="publish", outlets=[o.MARTS_ALIAS], execution_timeout=timedelta(minutes=30), **WRITES
+    )(audited)
+    task(o.outputs_task, task_id="outputs", execution_timeout=timedelta(minutes=10))(published)
+    landed >> plan
 
 
 crm_retention()

@@ -22,11 +22,12 @@ def _date(text: str) -> dt.date:
 
 def cmd_run(args) -> int:
     from .pipeline import check_warnings, run
+    from .pipeline import target_path as pipeline_target
     from .report import audit_summary
 
     settings = load_settings()
     started = time.monotonic()
-    summary = run(settings, args.through)
+    summary = run(settings, args.through, full_refresh=args.full_refresh)
     plan = summary.plan
     print(
         f"run {plan.run_id}: batches loaded {len(plan.loaded_batches)} "
@@ -35,11 +36,12 @@ def cmd_run(args) -> int:
         f"loaded {plan.rows.get('rows_loaded', 0)}, quarantined {plan.rows.get('rows_quarantined', 0)}"
     )
     if plan.up_to_date:
-        print(f"nothing new: {settings.warehouse} is already up to date and was left as it was")
+        print(f"nothing new: {pipeline_target(settings, plan)} is already up to date and was left as it was")
     else:
         print("audit:")
         print(audit_summary(summary.checks))
-        print(f"published {settings.warehouse} in {time.monotonic() - started:.1f}s")
+        what = f"the snapshot as of {plan.as_of} (the published marts are newer)" if plan.target == "snapshot" else "the marts"
+        print(f"published {what} to {summary.published} in {time.monotonic() - started:.1f}s")
     for warning in check_warnings(summary.checks):  # the ingest's warnings were logged as they came
         print(f"retention: warning: {warning}", file=sys.stderr)
     return 0
@@ -160,6 +162,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="load new batches, build the marts, audit and publish")
     r.add_argument("--through", type=_date, default=None, help="only batches dated on or before this day")
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild and publish even when the marts are up to date (the batches themselves reload when their files change)",
+    )
     r.set_defaults(func=cmd_run)
     st = sub.add_parser("status", help="batches loaded, row counts and quarantine reasons")
     st.add_argument("--last-run", action="store_true", help="only how the last run ended, with its warnings")

@@ -72,6 +72,8 @@ class Settings(BaseModel):
     warehouse: Path = Field(alias="RETENTION_WAREHOUSE")
     timezone: TimeZoneName = Field("UTC", alias="RETENTION_TIMEZONE")
     state_dir: Path = Field(alias="RETENTION_STATE_DIR")
+    # snapshots of past as-of dates (contract §3) and, later, the other outputs: `outputs/` beside the warehouse
+    output_dir: Path = Field(alias="RETENTION_OUTPUT_DIR")
     column_mapping: str | None = Field(None, alias="RETENTION_COLUMN_MAPPING")
     memory_limit: MemorySize = Field("4GB", alias="RETENTION_MEMORY_LIMIT")
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, alias="RETENTION_THREADS")
@@ -97,6 +99,7 @@ class Settings(BaseModel):
 
         warehouse = absolute(given.get("RETENTION_WAREHOUSE") or "warehouse/retention.duckdb")
         state = given.get("RETENTION_STATE_DIR")
+        output = given.get("RETENTION_OUTPUT_DIR")
         if warehouse.is_dir():
             raise ValueError(f"RETENTION_WAREHOUSE={str(warehouse)!r} is a folder; it must name the DuckDB file")
         paths = {
@@ -104,9 +107,11 @@ class Settings(BaseModel):
             "RETENTION_WAREHOUSE": warehouse,
             "RETENTION_LANDING_DIR": absolute(given.get("RETENTION_LANDING_DIR") or "demo/landing"),
             "RETENTION_STATE_DIR": absolute(state) if state else warehouse.parent / "state",
+            "RETENTION_OUTPUT_DIR": absolute(output) if output else warehouse.parent / "outputs",
         }
-        if paths["RETENTION_STATE_DIR"].is_file():
-            raise ValueError(f"RETENTION_STATE_DIR={str(paths['RETENTION_STATE_DIR'])!r} is a file; it must name a folder")
+        for variable in ("RETENTION_STATE_DIR", "RETENTION_OUTPUT_DIR"):
+            if paths[variable].is_file():
+                raise ValueError(f"{variable}={str(paths[variable])!r} is a file; it must name a folder")
         return given | paths
 
     @property
@@ -145,6 +150,14 @@ class Settings(BaseModel):
     @property
     def published_marker(self) -> Path:
         return self.state_dir / "published.json"
+
+    def snapshot(self, as_of: str) -> Path:
+        """The marts as of a past date (contract §3), published beside today's, never over them."""
+        return self.output_dir / "snapshots" / f"{as_of}.duckdb"
+
+    def snapshot_marker(self, as_of: str) -> Path:
+        """What a snapshot was built from; the published marker describes the main warehouse file only."""
+        return self.state_dir / "snapshots" / f"{as_of}.json"
 
     @property
     def dbt_project_dir(self) -> Path:

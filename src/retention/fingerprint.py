@@ -48,6 +48,16 @@ def lake_state(settings: Settings, through: dt.date | None) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
 
 
+def lake_as_of(settings: Settings, through: dt.date | None) -> dt.date | None:
+    """The run's as-of date (contract §3): the newest batch date on or before `through` the lake holds."""
+    con = connect(settings)
+    try:
+        dates = [r["batch_date"] for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]
+    finally:
+        con.close()
+    return max(dates, default=None)
+
+
 def fingerprint(settings: Settings, through: dt.date | None, state: str) -> str:
     """The loaded batches (`state`, see lake_state), the settings the marts depend on, and the code.
     (The mapping and the PII salt shape the lake itself: ingest's rules fingerprint reloads on them.)"""

@@ -1,73 +1,327 @@
-"""The pipeline's stages as scheduler tasks: JSON in, JSON out, each under the writer lock.
+"""The pipeline's stages as Airflow tasks: what dags/crm_retention.py wires together, shared with the CLI.
 
-The Airflow DAG (dags/crm_retention.py) calls these; `retention run` calls the same stages in one
-process under one lock (pipeline.run). Between two tasks another writer may have changed the lake;
-publish compares the lake state with the one the build started from and refuses a stale build.
+Each task runs one stage of `retention.pipeline` under the writer lock, passing the small JSON plan on.
+Between two tasks another writer may have changed the lake; publish compares the lake state with the one
+the build started from and refuses a stale build.
+
+Failures follow the one error model (errors.py): a verdict (a rejected batch, a bad setting, a failed
+dbt test or audit check) fails the task at once with its one-line message (AirflowFailException, no
+retry); a transient cause (writer lock busy, disk full) raises for a retry with exponential backoff.
+
+Only the standard library and the Airflow SDK are imported here at module level: the DAG file imports
+this module when it is parsed, and the heavy parts (duckdb, dbt, great-expectations) load in the tasks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-from .config import load_settings
-from .pipeline import Plan, check_warnings, locked, stage_audit, stage_build, stage_ingest, stage_publish
-from .report import audit_summary
-from .run_record import outcome_recorded
+from airflow.sdk import Asset, AssetAlias, BaseSensorOperator, Param, get_current_context
+from airflow.sdk.exceptions import AirflowFailException
+
+from . import durable
 
 log = logging.getLogger(__name__)
 
+WRITER_POOL = "retention_writer"  # one slot: the tasks that write the lake, the build or the published files
+MARTS_ALIAS = AssetAlias("retention_marts_published")
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-platform",
+    "retries": 3,  # only transient errors get here: verdicts fail at once (fail_fast)
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(hours=2),
+}
+PARAMS = {
+    "through": Param(
+        None,
+        type=["null", "string"],
+        format="date",
+        description="Build from the batches dated on or before this day (YYYY-MM-DD). Empty: the run's logical "
+        "date, or the day the run starts when it has none. An earlier day than the published marts' as-of "
+        "date writes a snapshot (contract §3).",
+    ),
+    "full_refresh": Param(False, type="boolean", description="Rebuild and publish even when the target is up to date."),
+}
 
-def ingest_task(logical_date: str) -> dict:
-    """Load the batches dated on or before the run's logical date (YYYY-MM-DD)."""
-    settings = load_settings()
-    through = dt.date.fromisoformat(logical_date[:10])
+
+def marts_asset() -> Asset:
+    """The published marts, named by the warehouse file (read from the settings, no I/O)."""
+    from .config import load_settings
+
+    return Asset(name="retention_marts", uri=f"file://{load_settings().warehouse}")
+
+
+def run_through(context: Any) -> dt.date:
+    """The run's through date (contract §3): the `through` param, else the logical date, else the day
+    (UTC) the run started, for runs triggered without a logical date through the REST API or the UI."""
+    given = (context.get("params") or {}).get("through")
+    if given:
+        return dt.date.fromisoformat(str(given))
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical.date()
+    dag_run = context["dag_run"]
+    started = getattr(dag_run, "start_date", None) or getattr(dag_run, "run_after", None) or dt.datetime.now(dt.UTC)
+    return started.date()
+
+
+@contextmanager
+def fail_fast() -> Iterator[None]:
+    """A verdict fails the task without retries; a transient error propagates for a retry."""
+    from .errors import RetentionError
+
+    try:
+        yield
+    except RetentionError as e:
+        if e.retryable:
+            log.warning("transient, will retry (if retries remain): %s", e)
+            raise
+        raise AirflowFailException(str(e)) from e
+
+
+def _settings():
+    from .config import load_settings
+
+    return load_settings()
+
+
+class LandingBatchSensor(BaseSensorOperator):
+    """Waits for the landing folder to hold a batch the run can build from (dated on or before its through
+    date) — a mount not there yet or a first export not landed — deferring to the triggerer between looks
+    rather than holding a worker slot; fails once `timeout` has passed."""
+
+    ui_color = "#e8f4fd"
+
+    def poke(self, context: Any) -> bool:
+        from .ingest.landing import discover
+
+        through = run_through(context)
+        settings = _settings()
+        with fail_fast():
+            if not settings.landing_dir.is_dir():
+                log.info("%s does not exist (yet)", settings.landing_dir)
+                return False
+            batches, rejected = discover(settings.landing_dir, through)
+        log.info(
+            "%s holds %d batch(es) dated on or before %s%s; newest: %s",
+            settings.landing_dir,
+            len(batches),
+            through,
+            f" (and {len(rejected)} that ingest will reject)" if rejected else "",
+            max((str(b.batch_date) for b in batches), default="none"),
+        )
+        return bool(batches or rejected)  # a rejected batch is ingest's verdict to give, with its reason
+
+    def execute(self, context: Any) -> None:
+        deadline = dt.datetime.now(dt.UTC) + timedelta(seconds=float(self.timeout))
+        self.resume(context, deadline=deadline.isoformat())
+
+    def resume(self, context: Any, deadline: str, event: Any = None) -> None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        if self.poke(context):
+            return
+        now, until = dt.datetime.now(dt.UTC), dt.datetime.fromisoformat(deadline)
+        if now >= until:
+            raise AirflowFailException(
+                f"no batch dated on or before {run_through(context)} landed in {_settings().landing_dir} "
+                f"within {self.timeout:.0f}s"
+            )
+        wake = min(now + timedelta(seconds=float(self.poke_interval)), until)
+        self.defer(trigger=DateTimeTrigger(moment=wake), method_name="resume", kwargs={"deadline": deadline})
+
+
+def ingest_task() -> dict:
+    """Load the batches dated on or before the run's through date; log what was read, loaded, quarantined."""
+    from .pipeline import locked, stage_ingest
+    from .run_record import outcome_recorded
+
+    context = get_current_context()
+    through = run_through(context)
+    full_refresh = bool((context.get("params") or {}).get("full_refresh"))
+    settings = _settings()
     with (
-        locked(settings, f"airflow crm_retention ingest {logical_date}"),
+        fail_fast(),
+        locked(settings, f"airflow crm_retention ingest {through}"),
         outcome_recorded(settings, "airflow crm_retention ingest") as outcome,
     ):
-        plan = stage_ingest(settings, through)
+        plan = stage_ingest(settings, through, full_refresh=full_refresh)
         outcome.update(run_id=plan.run_id, status="up to date" if plan.up_to_date else "ingested", warnings=plan.warnings)
-        return plan.to_dict()
+    log.info(
+        "through %s (as of %s): loaded %d batch(es) %s, %d unchanged; rows read %s, loaded %s, quarantined %s",
+        through,
+        plan.as_of,
+        len(plan.loaded_batches),
+        plan.loaded_batches,
+        plan.unchanged_batches,
+        plan.rows.get("rows_read", 0),
+        plan.rows.get("rows_loaded", 0),
+        plan.rows.get("rows_quarantined", 0),
+    )
+    log.info(
+        "target: %s%s",
+        plan.target,
+        " — already up to date, nothing to build" if plan.up_to_date else (" (full refresh)" if full_refresh else ""),
+    )
+    return plan.to_dict()
 
 
 def build_task(plan: dict) -> dict:
-    settings = load_settings()
+    """dbt build (models, their tests, unit tests); logs dbt's result for every node."""
+    from .pipeline import Plan, locked, stage_build
+    from .run_record import outcome_recorded
+    from .warehouse.build import node_results
+
+    settings = _settings()
     with (
+        fail_fast(),
         locked(settings, f"airflow crm_retention build {plan['run_id']}"),
         outcome_recorded(settings, "airflow crm_retention build") as outcome,
     ):
-        stage_build(settings, Plan.from_dict(plan))
-        outcome.update(run_id=plan["run_id"], status="built")
+        try:
+            built = stage_build(settings, Plan.from_dict(plan))
+        finally:
+            if not plan["up_to_date"]:
+                log.info("dbt build, per node:\n%s", "\n".join(node_results(settings)) or "(no results)")
+        outcome.update(run_id=plan["run_id"], status="built" if built else "up to date")
     return plan
 
 
 def audit_task(plan: dict) -> dict:
-    settings = load_settings()
+    """The data-quality checks (dbt tests passed in build; great-expectations and reconciliations here)."""
+    from .pipeline import Plan, check_warnings, locked, stage_audit
+    from .report import audit_summary
+    from .run_record import outcome_recorded
+
+    settings = _settings()
     with (
+        fail_fast(),
         locked(settings, f"airflow crm_retention audit {plan['run_id']}"),
         outcome_recorded(settings, "airflow crm_retention audit") as outcome,
     ):
         results = stage_audit(settings, Plan.from_dict(plan))
-        warnings = check_warnings(results)
-        outcome.update(run_id=plan["run_id"], status="audited", warnings=plan.get("warnings", []) + warnings)
-    if results:
-        log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results))
-    for warning in warnings:
+        warnings = plan.get("warnings", []) + check_warnings(results)
+        outcome.update(run_id=plan["run_id"], status="audited", warnings=warnings)
+    log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results) if results else "(up to date: nothing to audit)")
+    for warning in check_warnings(results):
         log.warning("%s", warning)
-    return plan | {"checks": {r.check_name: r.status for r in results}, "warnings": plan.get("warnings", []) + warnings}
+    return plan | {"checks": {r.check_name: r.status for r in results}, "warnings": warnings}
 
 
 def publish_task(plan: dict) -> dict:
-    settings = load_settings()
+    """Swap the audited build in (or write the snapshot of a past as-of date); announce the marts asset
+    only when $RETENTION_WAREHOUSE changed."""
+    from .pipeline import Plan, locked, stage_publish
+    from .run_record import outcome_recorded
+
+    settings = _settings()
     plan = dict(plan)
     checks = plan.pop("checks", {})
+    run = Plan.from_dict(plan)
     with (
-        locked(settings, f"airflow crm_retention publish {plan['run_id']}"),
+        fail_fast(),
+        locked(settings, f"airflow crm_retention publish {run.run_id}"),
         outcome_recorded(settings, "airflow crm_retention publish") as outcome,
     ):
-        published = stage_publish(settings, Plan.from_dict(plan))
-        outcome.update(
-            run_id=plan["run_id"], status="published" if published else "up to date", warnings=plan.get("warnings", [])
+        published = stage_publish(settings, run)
+        outcome.update(run_id=run.run_id, status=f"published {run.target}" if published else "up to date", warnings=run.warnings)
+    result = {
+        "run_id": run.run_id,
+        "as_of": run.as_of,
+        "through": run.through,
+        "target": run.target,
+        "published": str(published) if published else None,
+        "warehouse": str(settings.warehouse),
+        "checks": checks,
+    }
+    if published and run.target == "warehouse":
+        get_current_context()["outlet_events"][MARTS_ALIAS].add(
+            marts_asset(), extra={"as_of": run.as_of, "through": run.through, "run_id": run.run_id}
         )
-    return {"run_id": plan["run_id"], "published": published, "warehouse": str(settings.warehouse), "checks": checks}
+        log.info("published %s as of %s; asset event retention_marts emitted", published, run.as_of)
+    elif published:
+        log.info("published the snapshot %s (as of %s); %s unchanged, no asset event", published, run.as_of, settings.warehouse)
+    else:
+        log.info("nothing new: %s is up to date and was left as it was; no asset event", settings.warehouse)
+    return result
+
+
+def outputs_task(result: dict) -> dict:
+    """A placeholder for the contract's §6 outputs (a later issue): for now it only logs what was published."""
+    log.info("published: %s", json.dumps(result, indent=2))
+    return result
+
+
+def _run_summary(context: Any, state: str) -> dict:
+    dag_run = context.get("dag_run")
+
+    def when(name: str) -> str | None:
+        value = getattr(dag_run, name, None)
+        return value.isoformat() if value is not None else None
+
+    return {
+        "dag_id": getattr(dag_run, "dag_id", None),
+        "run_id": getattr(dag_run, "run_id", None),
+        "run_type": str(getattr(dag_run, "run_type", "")),
+        "logical_date": when("logical_date"),
+        "start_date": when("start_date"),
+        "end_date": when("end_date"),
+        "state": state,
+        "reason": context.get("reason"),
+    }
+
+
+def _notify(summary: dict, context: Any) -> None:
+    """POST the summary to RETENTION_NOTIFY_WEBHOOK and/or e-mail RETENTION_NOTIFY_EMAIL (Airflow's SMTP notifier)."""
+    if url := os.environ.get("RETENTION_NOTIFY_WEBHOOK", "").strip():
+        request = urllib.request.Request(
+            url, data=json.dumps(summary).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except OSError as e:  # a notification must never change the run's outcome
+            log.warning("could not notify %s: %s", url, e)
+    if to := os.environ.get("RETENTION_NOTIFY_EMAIL", "").strip():
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        try:
+            SmtpNotifier(
+                to=to,
+                subject=f"crm_retention {summary['run_id']}: {summary['state']}",
+                html_content=f"<pre>{json.dumps(summary, indent=2)}</pre>",
+            ).notify(context)
+        except Exception as e:  # noqa: BLE001 - SMTP errors vary by server; never fail the callback
+            log.warning("could not e-mail %s: %s", to, e)
+
+
+def record_run(context: Any, state: str) -> None:
+    """The DAG run's summary in $RETENTION_STATE_DIR/airflow_runs/<run id>.json, logged, and notified if set."""
+    summary = _run_summary(context, state)
+    log.info("crm_retention run summary: %s", json.dumps(summary))
+    try:
+        folder: Path = _settings().state_dir / "airflow_runs"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = str(summary["run_id"]).replace("/", "_").replace(":", "-")
+        durable.write_text(folder / f"{name}.json", json.dumps(summary, indent=2))
+    except Exception as e:  # noqa: BLE001 - a summary that cannot be written is logged, never fails the run
+        log.warning("could not write the run summary: %s", e)
+    _notify(summary, context)
+
+
+def on_success(context: Any) -> None:
+    record_run(context, "success")
+
+
+def on_failure(context: Any) -> None:
+    record_run(context, "failed")

@@ -15,14 +15,14 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from . import faults
 from .config import Settings
-from .database import connect
 from .demo import is_demo_output
 from .errors import RunFailed
-from .fingerprint import EMPTY_LAKE_STATE, fingerprint, lake_state
+from .fingerprint import EMPTY_LAKE_STATE, fingerprint, lake_as_of, lake_state
+from .freshness import label as freshness_label
+from .freshness import reference_date, stale_feed
 from .ingest import lake
 from .ingest.batch_log import removed_batches_sql
 from .ingest.load import IngestReport, ingest
@@ -30,12 +30,12 @@ from .ingest.mapping import mapping_for
 from .ingest.quarantine import EXAMPLES_SQL, REASON_SQL
 from .lock import writer_lock
 from .quality.audit import CheckResult, audit
-from .quality.checks import FRESHNESS_ADVICE, checks_for
+from .quality.checks import checks_for
 from .run_info import changes, run_info, run_info_sql
 from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
 from .warehouse.build import build, build_database
-from .warehouse.publish import publish, read_marker
+from .warehouse.publish import publish, read_marker, read_snapshot_marker
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class Plan:
     as_of: str | None = None  # the newest batch date the marts are built from (contract §3)
     reference_date: str = ""  # freshness is judged against it: the through date, else the run's start day
     warnings: list[str] = field(default_factory=list)  # said on the terminal and recorded (last_run.json)
+    target: str = "warehouse"  # "warehouse", or "snapshot" when the published marts are newer than this run's
+    full_refresh: bool = False  # rebuild and publish even when the target is up to date
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -64,37 +66,6 @@ class Plan:
     @property
     def through_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.through) if self.through else None
-
-
-def _freshness_label(settings: Settings, plan: Plan) -> str:
-    return "through date" if plan.through else f"today ({settings.timezone})"
-
-
-def reference_date(settings: Settings, through: dt.date | None) -> dt.date:
-    """What freshness compares the newest batch with: the through date, else the day the run
-    started in RETENTION_TIMEZONE (so a plain `retention run` from cron flags a stopped feed too)."""
-    return through or dt.datetime.now(ZoneInfo(settings.timezone)).date()
-
-
-def _as_of(settings: Settings, through: dt.date | None) -> dt.date | None:
-    """The newest batch date in the lake on or before `through` (contract §3's as-of date)."""
-    con = connect(settings)
-    try:
-        dates = [r["batch_date"] for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]
-    finally:
-        con.close()
-    return max(dates) if dates else None
-
-
-def _stale_feed(settings: Settings, as_of: dt.date | None, reference: dt.date, label: str) -> str | None:
-    """The freshness verdict for a run that does not audit (nothing new), worded as the check's."""
-    days = settings.freshness_max_days
-    if not days or as_of is None or (reference - as_of).days <= days:
-        return None
-    return (
-        f"freshness: newest batch {as_of} vs {label} {reference}: observed {(reference - as_of).days} days, "
-        f"expected at most {days} days — {FRESHNESS_ADVICE}"
-    )
 
 
 def new_run_id() -> str:
@@ -119,7 +90,22 @@ def preflight(settings: Settings) -> None:
         )
 
 
-def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None) -> Plan:
+def publish_target(settings: Settings, as_of: str) -> str:
+    """Publishing never moves readers back in time (contract §3): a run older than the published marts
+    writes a snapshot instead. Decided at ingest (for the up-to-date check) and again under the lock at publish."""
+    published_as_of = (read_marker(settings) or {}).get("as_of")
+    return "snapshot" if settings.warehouse.exists() and published_as_of and as_of < published_as_of else "warehouse"
+
+
+def target_path(settings: Settings, plan: Plan) -> Path:
+    return settings.snapshot(str(plan.as_of)) if plan.target == "snapshot" else settings.warehouse
+
+
+def _target_marker(settings: Settings, target: str, as_of: str) -> dict | None:
+    return read_snapshot_marker(settings, as_of) if target == "snapshot" else read_marker(settings)
+
+
+def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None, full_refresh: bool = False) -> Plan:
     run_id = run_id or new_run_id()
     preflight(settings)
     _clean_build_dir(settings)
@@ -134,26 +120,30 @@ def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None
     if state == EMPTY_LAKE_STATE:
         raise RunFailed(f"no batch is dated on or before {through}: there is nothing to build the marts from")
     fp = fingerprint(settings, through, state)
-    marker = read_marker(settings)
-    rows = {key: sum(int(m[key]) for m in report.loaded) for key in ("rows_read", "rows_loaded", "rows_quarantined")}
-    as_of = _as_of(settings, through)
+    as_of = lake_as_of(settings, through)
+    target = publish_target(settings, str(as_of))
+    marker = _target_marker(settings, target, str(as_of))
     reference = reference_date(settings, through)
     plan = Plan(
         run_id=run_id,
         through=through.isoformat() if through else None,
         fingerprint=fp,
-        up_to_date=bool(marker and marker.get("fingerprint") == fp and settings.warehouse.exists()),
+        up_to_date=False,
         loaded_batches=sorted({m["batch_date"].isoformat() for m in report.loaded}),
         unchanged_batches=len(report.unchanged),
-        rows=rows,
+        rows={key: sum(int(m[key]) for m in report.loaded) for key in ("rows_read", "rows_loaded", "rows_quarantined")},
         lake_state=state,
         as_of=as_of.isoformat() if as_of else None,
         reference_date=reference.isoformat(),
         warnings=list(report.warnings),
+        target=target,
+        full_refresh=full_refresh,
     )
+    published = marker and marker.get("fingerprint") == fp and target_path(settings, plan).exists()
+    plan.up_to_date = bool(published and not full_refresh)
     if not plan.up_to_date:
         plan.warnings += changes(marker, run_info(settings, run_id, fp, plan.as_of, plan.through))
-    elif stale := _stale_feed(settings, as_of, reference, _freshness_label(settings, plan)):
+    elif stale := stale_feed(settings, as_of, reference, freshness_label(settings, plan.through)):
         if settings.freshness_severity == "fail":
             raise RunFailed(stale)
         plan.warnings.append(stale)
@@ -178,15 +168,31 @@ def stage_build(settings: Settings, plan: Plan) -> Path | None:
     if plan.up_to_date:
         return None
     database = build(settings, plan.through_date)
+    (settings.build_dir / "run_id").write_text(plan.run_id)
     faults.failpoint("build.done")
     return database
+
+
+def _check_build_is_ours(settings: Settings, plan: Plan) -> None:
+    """DAG runs interleaved task by task (a backfill with several active runs) share one build folder:
+    audit and publish only the build this run made."""
+    try:
+        owner = (settings.build_dir / "run_id").read_text().strip()
+    except FileNotFoundError:
+        owner = "none"
+    if owner != plan.run_id:
+        raise RunFailed(
+            f"the build database belongs to run {owner}, not to this run {plan.run_id}: another run built in between "
+            "(run backfills with --max-active-runs 1); run again"
+        )
 
 
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
+    _check_build_is_ours(settings, plan)
     reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
-    checks = checks_for(settings, reference, _freshness_label(settings, plan))
+    checks = checks_for(settings, reference, freshness_label(settings, plan.through))
     return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks, plan.loaded_batches)
 
 
@@ -205,20 +211,39 @@ def _published_extras(settings: Settings, info: dict) -> dict[str, str]:
     }
 
 
-def stage_publish(settings: Settings, plan: Plan) -> bool:
-    """Swap the audited build in; returns False when the published file was already up to date."""
+def stage_publish(settings: Settings, plan: Plan) -> Path | None:
+    """Swap the audited build in: over $RETENTION_WAREHOUSE, or as the snapshot of the run's as-of date
+    when the published marts are newer (contract §3). Returns the file published, None when it was up to date."""
     if plan.up_to_date:
-        return False
+        return None
     # Only the lake matters here: code edited while the run built does not change what it built from
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
     if lake_state(settings, plan.through_date) != plan.lake_state:
         raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
+    _check_build_is_ours(settings, plan)
     build_db = build_database(settings)
+    # under the lock again: a newer run may have published since this one's ingest
+    plan.target = publish_target(settings, str(plan.as_of))
+    snapshot = plan.target == "snapshot"
     info = run_info(settings, plan.run_id, plan.fingerprint, plan.as_of, plan.through)
-    publish(settings, build_db, _published_extras(settings, info), info | {"through": plan.through})
+    target = publish(
+        settings,
+        build_db,
+        _published_extras(settings, info),
+        info | {"through": plan.through, "as_of": plan.as_of},
+        target=target_path(settings, plan),
+        marker_file=settings.snapshot_marker(str(plan.as_of)) if snapshot else settings.published_marker,
+    )
+    if snapshot:
+        log.info(
+            "as of %s, older than the published marts: published the snapshot %s; %s is unchanged",
+            plan.as_of,
+            target,
+            settings.warehouse,
+        )
     faults.failpoint("publish.done")
     build_db.unlink(missing_ok=True)
-    return True
+    return target
 
 
 def check_warnings(checks: list[CheckResult]) -> list[str]:
@@ -228,11 +253,11 @@ def check_warnings(checks: list[CheckResult]) -> list[str]:
 @dataclass
 class RunSummary:
     plan: Plan
-    published: bool
+    published: Path | None  # $RETENTION_WAREHOUSE or a snapshot; None when nothing new
     checks: list[CheckResult]
 
 
-def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
+def run(settings: Settings, through: dt.date | None = None, full_refresh: bool = False) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with (
@@ -240,7 +265,7 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
         outcome_recorded(settings, "retention run") as outcome,
     ):
         outcome["run_id"] = run_id = new_run_id()
-        plan = stage_ingest(settings, through, run_id)
+        plan = stage_ingest(settings, through, run_id, full_refresh)
         if not plan.up_to_date:
             # great-expectations takes seconds to import: do it on the other core while dbt builds
             threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
@@ -249,7 +274,7 @@ def run(settings: Settings, through: dt.date | None = None) -> RunSummary:
         checks = stage_audit(settings, plan)
         outcome["warnings"] = plan.warnings + check_warnings(checks)
         published = stage_publish(settings, plan)
-        outcome["status"] = "published" if published else "up to date"
+        outcome["status"] = ("published " + plan.target) if published else "up to date"
     return RunSummary(plan, published, checks)
 
 

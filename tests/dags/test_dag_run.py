@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import reference
 from tests.conftest import Warehouse, airflow_env
 from tests.helpers import assert_marts_equal_reference
 
@@ -78,4 +79,66 @@ def test_a_failing_audit_fails_the_dag_run_and_publishes_nothing(dag_published, 
 
     assert "state=failed" in log
     assert "one_currency" in log and "EUR" in log
+    assert not wh.path.exists()
+
+
+def _sqlite_airflow(tmp_path: Path, wh: Warehouse) -> dict:
+    env = airflow_env(tmp_path, {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")})
+    airflow(env, "db", "migrate")
+    return env
+
+
+def test_a_logical_date_before_any_start_date_runs_the_pipeline(tmp_path):
+    """An export whose history starts in 1997: `dags test` for 1998-07-01 runs every task (it used to
+    report success having run none, the date being before the DAG's start_date)."""
+    from tests.conftest import assert_marts_match_reference, write_batch
+
+    wh = Warehouse(tmp_path)
+    order = {"currency": "USD", "status": "completed", "amount": "20"}
+    write_batch(
+        wh.landing,
+        "1997-12-01",
+        customers=[],
+        orders=[order | {"order_id": "A", "customer_id": "C1", "ordered_at": "1997-11-03"}],
+    )
+    write_batch(
+        wh.landing,
+        "1998-06-01",
+        customers=[],
+        orders=[order | {"order_id": "B", "customer_id": "C1", "ordered_at": "1998-05-20"}],
+    )
+    write_batch(
+        wh.landing,
+        "1998-09-01",
+        customers=[],
+        orders=[order | {"order_id": "C", "customer_id": "C2", "ordered_at": "1998-08-20"}],
+    )
+    env = _sqlite_airflow(tmp_path, wh)
+
+    done = airflow(env, "dags", "test", "crm_retention", "1998-07-01")
+
+    assert "state=success" in done.stdout + done.stderr
+    assert_marts_match_reference(wh.path, wh.landing, reference.dt.date(1998, 7, 1))
+    assert wh.query("select max(period_start) from marts.period_retention where period_grain = 'month'")[0][
+        0
+    ] == reference.dt.date(1998, 5, 1)
+
+
+def test_a_verdict_fails_the_run_at_once_without_a_retry(tmp_path):
+    """A rejected batch (orders.csv without its amount column) fails ingest with the one-line reason, and is
+    not retried: verdicts fail fast; only a busy writer lock or a full disk are retried."""
+    from tests.conftest import write_csv
+
+    wh = Warehouse(tmp_path)
+    write_csv(wh.landing / "2024-02-01" / "orders.csv", ["order_id", "customer_id", "ordered_at", "currency", "status"], [])
+    env = _sqlite_airflow(tmp_path, wh)
+
+    done = subprocess.run(
+        [str(AIRFLOW), "dags", "test", "crm_retention", "2024-02-01"], env=env, capture_output=True, text=True, timeout=900
+    )
+    log = done.stdout + done.stderr
+
+    assert "state=failed" in log
+    assert "AirflowFailException" in log and "2024-02-01" in log and "amount" in log
+    assert "up_for_retry" not in log.lower() and "UP_FOR_RETRY" not in log
     assert not wh.path.exists()

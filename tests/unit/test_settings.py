@@ -47,6 +47,15 @@ def test_paths_are_taken_from_the_repository_root_and_state_sits_beside_the_ware
     assert s.landing_dir == ROOT / "in"
     assert s.state_dir == ROOT / "somewhere" / "state"
     assert s.lake_dir == ROOT / "somewhere" / "state" / "lake"
+    assert s.output_dir == ROOT / "somewhere" / "outputs"
+    assert s.snapshot("2024-03-01") == ROOT / "somewhere" / "outputs" / "snapshots" / "2024-03-01.duckdb"
+    assert load_settings({"RETENTION_OUTPUT_DIR": "out"}).output_dir == ROOT / "out"
+
+
+def test_the_output_folder_cannot_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ConfigError, match="RETENTION_OUTPUT_DIR=.* is a file"):
+        load_settings({"RETENTION_OUTPUT_DIR": str(tmp_path / "f")})
 
 
 def test_blank_means_the_default_and_the_warehouse_cannot_be_a_folder(tmp_path: Path) -> None:

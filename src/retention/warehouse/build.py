@@ -58,6 +58,22 @@ def _failures(target: Path) -> list[str]:
     return out
 
 
+def node_results(settings: Settings) -> list[str]:
+    """One line per model, test and unit test of dbt's last invocation: status, time, rows (for the task log)."""
+    try:
+        results = json.loads((settings.dbt_dir / "target" / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    lines = []
+    for r in results:
+        rows = (r.get("adapter_response") or {}).get("rows_affected")
+        lines.append(
+            f"{r['unique_id']}: {r.get('status')} in {float(r.get('execution_time') or 0):.2f}s"
+            + (f", {rows} rows" if rows not in (None, -1) else "")
+        )
+    return lines
+
+
 def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.date | None) -> None:
     """`dbt <args>` against `database` in a child process (dbt keeps its DuckDB connection open for
     as long as its process lives); raises BuildFailed naming the models and tests that failed."""

@@ -53,10 +53,18 @@ def _describe(con: duckdb.DuckDBPyConnection, schema: str, table: str, docs: tup
         con.execute(f"comment on column pub.{ident(schema)}.{ident(table)}.{ident(column)} is {sql_text(text)}")
 
 
-def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], marker: dict) -> Path:
-    """Replace $RETENTION_WAREHOUSE with the marts of `build_db` plus `extra_tables`
-    ({"schema.table": select over the attached databases `build`}); record `marker` once it is in place."""
-    target = settings.warehouse
+def publish(
+    settings: Settings,
+    build_db: Path,
+    extra_tables: dict[str, str],
+    marker: dict,
+    target: Path | None = None,
+    marker_file: Path | None = None,
+) -> Path:
+    """Replace `target` (default $RETENTION_WAREHOUSE; a snapshot of a past date otherwise) with the marts
+    of `build_db` plus `extra_tables` ({"schema.table": select over the attached databases `build`});
+    record `marker` in `marker_file` (default: the published marker) once it is in place."""
+    target = target or settings.warehouse
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{marker['run_id']}.tmp"
     remove_debris(target)
@@ -98,7 +106,9 @@ def publish(settings: Settings, build_db: Path, extra_tables: dict[str, str], ma
         raise
     fsync(target.parent)
     faults.failpoint("publish.renamed")
-    write_marker(settings, marker)
+    marker_file = marker_file or settings.published_marker
+    marker_file.parent.mkdir(parents=True, exist_ok=True)
+    write_text(marker_file, json.dumps(marker, indent=2, default=str))
     return target
 
 
@@ -146,13 +156,17 @@ def storage_version(path: Path) -> str:
     return (tags[0][0] or {}).get("storage_version", "") if tags else ""
 
 
-def write_marker(settings: Settings, marker: dict) -> None:
-    """What the published file was built from, so that a run with nothing new can leave it alone."""
-    write_text(settings.published_marker, json.dumps(marker, indent=2, default=str))
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
 
 
 def read_marker(settings: Settings) -> dict | None:
-    try:
-        return json.loads(settings.published_marker.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    """What $RETENTION_WAREHOUSE was built from, so that a run with nothing new can leave it alone."""
+    return _read_json(settings.published_marker)
+
+
+def read_snapshot_marker(settings: Settings, as_of: str) -> dict | None:
+    return _read_json(settings.snapshot_marker(as_of))

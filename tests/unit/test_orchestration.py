@@ -1,0 +1,48 @@
+"""The DAG's task wrappers: verdicts fail at once, transient errors go to a retry; every run type has a
+through date (contract §3: a run without a logical date uses the day it starts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from retention.errors import AuditFailed, ConfigError, DiskFull, RunFailed, WriterBusy
+from retention.ingest.landing import BatchRejected
+from retention.orchestration import fail_fast, run_through
+
+
+@pytest.mark.parametrize(
+    "verdict", [RunFailed("ingest rejected 2024-01-01/orders.csv"), AuditFailed("one_currency"), ConfigError("X='y'")]
+)
+def test_a_verdict_fails_the_task_without_retry_with_its_one_line_message(verdict):
+    with pytest.raises(AirflowFailException, match=str(verdict)), fail_fast():
+        raise verdict
+
+
+def test_a_rejected_batch_is_a_verdict():
+    assert not BatchRejected.retryable
+
+
+@pytest.mark.parametrize("transient", [WriterBusy("held by retention run"), DiskFull("no space left on /data")])
+def test_a_transient_error_is_raised_as_is_for_a_retry(transient):
+    with pytest.raises(type(transient)), fail_fast():
+        raise transient
+
+
+def test_a_bug_keeps_its_traceback():
+    with pytest.raises(KeyError), fail_fast():
+        raise KeyError("x")
+
+
+def _context(**kw):
+    return {"params": {"through": None}, "logical_date": None, "dag_run": SimpleNamespace(start_date=None, run_after=None)} | kw
+
+
+def test_through_is_the_param_then_the_logical_date_then_the_day_the_run_started():
+    started = dt.datetime(2026, 3, 4, 23, 59, tzinfo=dt.UTC)
+    assert run_through(_context(params={"through": "2024-02-01"}, logical_date=started)) == dt.date(2024, 2, 1)
+    assert run_through(_context(logical_date=dt.datetime(1998, 7, 1, tzinfo=dt.UTC))) == dt.date(1998, 7, 1)
+    assert run_through(_context(dag_run=SimpleNamespace(start_date=started, run_after=None))) == dt.date(2026, 3, 4)
