@@ -90,3 +90,15 @@ def assert_marts_equal_reference(
         reference.cohort_retention(events),
         ("cohort_grain", "cohort_start", "period_number"),
     )
+
+
+def snapshot_of(warehouse, as_of: str):
+    """The snapshot a run older than the published marts writes instead of them (contract §3), as a
+    warehouse to query; fails when it was not written."""
+    import copy
+
+    path = warehouse.path.parent / "outputs" / "snapshots" / f"{as_of}.duckdb"
+    assert path.is_file(), f"no snapshot as of {as_of} at {path}"
+    view = copy.copy(warehouse)
+    view.path = path
+    return view

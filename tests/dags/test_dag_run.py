@@ -12,7 +12,7 @@ import pytest
 
 from tests import reference
 from tests.conftest import Warehouse, airflow_env
-from tests.helpers import assert_marts_equal_reference
+from tests.helpers import assert_marts_equal_reference, file_digest, snapshot_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -53,9 +53,12 @@ def test_dag_run_for_an_earlier_logical_date_builds_the_marts_as_of_that_date(da
     """Every row of both marts equals the reference over the batches dated on or before the logical
     date (later batches refund or complete some of those orders: their versions must not count)."""
     wh, env, _ = dag_published
+    published = file_digest(wh.path)
     airflow(env, "dags", "test", "crm_retention", "2024-03-01")
-    assert_marts_equal_reference(wh, demo_landing, through=dt.date(2024, 3, 1))
-    assert wh.query("select max(period_start) from marts.period_retention")[0][0] < dt.date(2024, 3, 1)
+    snapshot = snapshot_of(wh, "2024-03-01")  # older than the published marts: contract §3
+    assert_marts_equal_reference(snapshot, demo_landing, through=dt.date(2024, 3, 1))
+    assert snapshot.query("select max(period_start) from marts.period_retention")[0][0] < dt.date(2024, 3, 1)
+    assert file_digest(wh.path) == published
 
 
 def test_a_failing_audit_fails_the_dag_run_and_publishes_nothing(dag_published, tmp_path):
