@@ -145,27 +145,6 @@ def airflow_env(base: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def table_rows(database: Path, table: str, order_by: str) -> list[dict]:
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        cur = con.execute(f"select * from {table} order by {order_by}")
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
-
-
-def assert_marts_match_reference(database: Path, landing: Path, through=None) -> None:
-    """The marts in `database` equal tests/reference.py's reading of the batches dated on or before `through`."""
-    from tests import reference
-
-    events = reference.activity(reference.latest_orders(landing, through))
-    got = table_rows(database, "marts.period_retention", "period_grain, period_start")
-    assert_rows_equal(got, reference.period_retention(events), ("period_grain", "period_start"))
-    got = table_rows(database, "marts.cohort_retention", "cohort_start, period_number")
-    assert_rows_equal(got, reference.cohort_retention(events), ("cohort_grain", "cohort_start", "period_number"))
-
-
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory) -> Path:
     """A small demo export (monthly batches 2023-02-01 … 2023-07-01) for tests that run the pipeline many times."""

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Warehouse, assert_marts_match_reference, write_batch
+from tests.conftest import Warehouse, write_batch
+from tests.helpers import assert_marts_equal_reference
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 BIN = Path(sys.executable).parent
@@ -232,7 +233,7 @@ def test_a_run_triggered_through_the_rest_api_without_a_logical_date_publishes_t
     run, seconds = triggered
     print(f"Airflow healthy in {server.started_in:.0f}s; trigger to success in {seconds:.0f}s")
     assert run["state"] == "success", server.logs_tail()
-    assert_marts_match_reference(wh.path, landing, dt.date(2023, 7, 3))
+    assert_marts_equal_reference(wh.path, landing, dt.date(2023, 7, 3))
     assert server.api("GET", f"/api/v2/dags/{DAG}")["next_dagrun_run_after"]  # and it is scheduled nightly
     marker = json.loads((wh.state / "published.json").read_text())
     assert marker["as_of"] == "2023-07-03" and marker["through"] == dt.datetime.now(dt.UTC).date().isoformat()
@@ -272,6 +273,6 @@ def test_a_backfill_writes_one_snapshot_per_date_and_leaves_todays_marts_alone(a
         raise AssertionError(f"the backfill did not finish: {server.logs_tail()}")
     assert sorted((r["logical_date"][:10], r["state"]) for r in runs) == [("2023-07-01", "success"), ("2023-07-02", "success")]
     for day in (dt.date(2023, 7, 1), dt.date(2023, 7, 2)):
-        assert_marts_match_reference(wh.base / "warehouse" / "outputs" / "snapshots" / f"{day}.duckdb", landing, day)
+        assert_marts_equal_reference(wh.base / "warehouse" / "outputs" / "snapshots" / f"{day}.duckdb", landing, day)
     assert (wh.path.stat().st_ino, wh.path.stat().st_mtime_ns, (wh.state / "published.json").read_text()) == before
     assert server.api("GET", "/api/v2/assets/events")["total_entries"] == events_before  # snapshots announce nothing
