@@ -81,7 +81,8 @@ def test_disk_full_fails_cleanly_and_leaves_the_published_file(small_disks):
     )  # unchanged bytes: still a new batch
     done = warehouse.run("run", check=False)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stderr.startswith("retention: out of disk space: ") and "state folder" in done.stderr, done.stderr
+    [full] = [line for line in done.stderr.splitlines() if line.startswith("retention: out of disk space: ")]
+    assert "state folder" in full and "MiB free" in full, done.stderr
     assert "Traceback" not in done.stderr
     assert file_digest(warehouse.path) == before
     print("state folder full:", done.stderr)
