@@ -108,7 +108,7 @@ def test_changed_code_rebuilds(copy, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
-    models = project / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    models = project / "dbt_project" / "models" / "_docs.md"  # the docs block of customers_start
     old = "S — customers active in the period before this one."
     assert old in models.read_text()
     models.write_text(models.read_text().replace(old, "S, the customers active in the period before (changed code)."))
