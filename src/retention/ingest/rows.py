@@ -85,6 +85,50 @@ def _extras(names: list[str], table: str, pii: frozenset[int], salt: str) -> str
     return f"case when {present} then cast(json_object({', '.join(parts)}) as varchar) end"
 
 
+def _typed(table: str, col: dict[str, str], ts: str, mapping: ColumnMapping, ascii: bool) -> dict[str, str]:
+    """The contract columns of `table`, typed, as SQL expressions over the record's text columns."""
+
+    def text(name: str) -> str:
+        return f"nullif({trimmed(col[name], ascii)}, '')"
+
+    if table == "customers":
+        return {"customer_id": text("customer_id"), "created_at": ts, "channel": text("channel"), "region": text("region")}
+    return {
+        "order_id": text("order_id"),
+        "customer_id": text("customer_id"),
+        "ordered_at": ts,
+        "amount": _decimal(col["amount"], ascii),
+        "currency": f"upper({text('currency')})",
+        "status": _status(col["status"], mapping, ascii),
+    }
+
+
+def _problems(table: str, col: dict[str, str], batch_date: dt.date, future_tolerance_days: int, ascii: bool) -> list[str]:
+    """The `when … then reason` cases of a row's problem, first match wins (NULL: the row loads)."""
+    ts_col = TIMESTAMPS[table]
+    latest_allowed = f"(timestamp {sql_text(batch_date.isoformat())} + interval {int(future_tolerance_days) + 1} day)"
+
+    def missing(name: str) -> str:
+        # only text that did not read can be missing (a value that reads is not blank): test that first
+        return f"v_{name} is null and nullif({trimmed(col[name], ascii)}, '') is null"
+
+    cases = [f"when v_{c} is null then 'missing {c}'" for c in ("order_id", "customer_id") if c in col]
+    cases += [
+        f"when {missing(ts_col)} then 'missing {ts_col}'",
+        f"when v_{ts_col} is null then 'unparseable {ts_col}: ' || {col[ts_col]}",
+        f"when v_{ts_col} >= {latest_allowed} then '{ts_col} in the future (after the export date {batch_date}): ' "
+        f"|| {col[ts_col]}",
+    ]
+    if table == "orders":
+        cases += [
+            f"when {missing('amount')} then 'missing amount'",
+            f"when v_amount is null then 'unparseable amount: ' || {col['amount']}",
+            f"when v_amount < 0 then 'negative amount: ' || {col['amount']}",
+            f"when v_status is null then 'unknown status: ' || coalesce({col['status']}, '(empty)')",
+        ]
+    return cases
+
+
 def validated_sql(
     records: str,
     table: str,
@@ -99,58 +143,14 @@ def validated_sql(
     ascii: bool = False,
 ) -> str:
     """A query over `records` (the export's columns by position, see csvrows.column; `names[i]` is
-        what column i is: a contract column or an extra column's normalised header; `pii`: the positions of
-    the columns holding personal data, see mapping.Header) with the typed
-        columns, the lineage (but the line: the record reader adds `source_line`) and `problem`
-        (NULL = loads). It keeps the records' order. `ascii`: the records' text is all ASCII (cheaper trims)."""
+    what column i is: a contract column or an extra column's normalised header; `pii`: the positions of
+    the columns holding personal data, see mapping.Header) with the typed columns, the lineage (but the
+    line: the record reader adds `source_line`) and `problem` (NULL = loads). It keeps the records'
+    order. `ascii`: the records' text is all ASCII (cheaper trims)."""
     col = {name: column(i) for i, name in enumerate(names) if name in REQUIRED[table]}
-    ts_col = TIMESTAMPS[table]
     crm_tz = mapping.timezone or "UTC"  # contract §1: a timestamp without an offset is UTC unless the mapping says
-    latest_allowed = f"(timestamp {sql_text(batch_date.isoformat())} + interval {int(future_tolerance_days) + 1} day)"
-    ts = timestamp_utc(col[ts_col], crm_tz, ascii)
-
-    def trim(column: str) -> str:
-        return trimmed(column, ascii)
-
-    typed = (
-        {
-            "order_id": f"nullif({trim(col['order_id'])}, '')",
-            "customer_id": f"nullif({trim(col['customer_id'])}, '')",
-            TIMESTAMPS[table]: ts,
-        }
-        if table == "orders"
-        else {
-            "customer_id": f"nullif({trim(col['customer_id'])}, '')",
-            "created_at": ts,
-            "channel": f"nullif({trim(col['channel'])}, '')",
-            "region": f"nullif({trim(col['region'])}, '')",
-        }
-    )
-    if table == "orders":
-        typed |= {
-            "amount": _decimal(col["amount"], ascii),
-            "currency": f"upper(nullif({trim(col['currency'])}, ''))",
-            "status": _status(col["status"], mapping, ascii),
-        }
-
-    def missing(name: str) -> str:
-        # only text that did not read can be missing (a value that reads is not blank): test that first
-        return f"v_{name} is null and nullif({trim(col[name])}, '') is null"
-
-    checks = [f"when v_{c} is null then 'missing {c}'" for c in ("order_id", "customer_id") if c in typed]
-    checks += [
-        f"when {missing(ts_col)} then 'missing {ts_col}'",
-        f"when v_{ts_col} is null then 'unparseable {ts_col}: ' || {col[ts_col]}",
-        f"when v_{ts_col} >= {latest_allowed} then '{ts_col} in the future (after the export date {batch_date}): ' "
-        f"|| {col[ts_col]}",
-    ]
-    if table == "orders":
-        checks += [
-            f"when {missing('amount')} then 'missing amount'",
-            f"when v_amount is null then 'unparseable amount: ' || {col['amount']}",
-            f"when v_amount < 0 then 'negative amount: ' || {col['amount']}",
-            f"when v_status is null then 'unknown status: ' || coalesce({col['status']}, '(empty)')",
-        ]
+    typed = _typed(table, col, timestamp_utc(col[TIMESTAMPS[table]], crm_tz, ascii), mapping, ascii)
+    checks = _problems(table, col, batch_date, future_tolerance_days, ascii)
     return f"""
         with typed as (
             select r.*, {", ".join(f"{expr} as v_{c}" for c, expr in typed.items())}
