@@ -1,0 +1,180 @@
+"""The lifetime-value fit of a run (contract §4.6): a stage of the build between two dbt steps.
+
+dbt first builds everything that does not depend on the fit, including the purchase occasions
+(`intermediate.int_orders_grouped_into_occasions`: one row per customer and local calendar day with
+a completed order, and its revenue) and the as-of date. This stage reads them, fits the BG/NBD and
+Gamma-Gamma models with `retention.clv.fit_clv`, and writes schema `clv` of the build database:
+
+- `clv.customer_values`: per customer with an occasion on or before the as-of date, the statistics
+  (x, t_x, T, m) and p_alive, expected_purchases, expected_order_value, expected_value;
+- `clv.model_parameters`: the rows of marts.clv_model, with whether each model's fit is usable;
+- `clv.backtest`: the same fit on the occasions up to as_of − H', its forecast of the next H' days
+  against the occasions that happened (H' = the horizon, or a third of the history when shorter).
+
+dbt then builds the marts on these tables (declared as source `clv`). A fit that does not converge
+does not stop the build: its columns are NULL and the audit fails by name (clv_fit_is_usable).
+
+Why a stage and not a dbt Python model: the fit is plain numpy on per-customer aggregates, so it is
+the same for every engine, whereas dbt Python models run only on some adapters (dbt-duckdb, and
+dbt-spark only through Databricks or Dataproc job submission, not a local Spark session — §7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import resource
+import time
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..clv import ClvFit, fit_clv
+
+log = logging.getLogger(__name__)
+
+OCCASIONS = "intermediate.int_orders_grouped_into_occasions"
+AS_OF = "intermediate.int_run_dated_as_of"
+REPEAT_GROUPS = 7  # backtest groups by repeat occasions in calibration: 0, 1, …, 6 and "7+"
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Per customer with an occasion on or before `cutoff`: x, t_x, T (days) and m (contract §4.6)."""
+
+    customer_id: np.ndarray
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    m: np.ndarray
+
+
+def statistics(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> Statistics:
+    """x = occasions − 1, t_x = days first → last occasion, T = days first occasion → cutoff, m = the
+    mean revenue of the repeat occasions (the first, the earliest day, excluded; 0 when x = 0)."""
+    frame = con.execute(
+        f"""select customer_id,
+                   count(*) - 1 as x,
+                   date_diff('day', min(occasion_date), max(occasion_date)) as t_x,
+                   date_diff('day', min(occasion_date), ?::date) as big_t,
+                   coalesce((sum(revenue) - arg_min(revenue, occasion_date)) / nullif(count(*) - 1, 0), 0) as m
+            from {OCCASIONS}
+            where occasion_date <= ?::date
+            group by customer_id
+            order by customer_id""",
+        [cutoff, cutoff],
+    ).df()
+    return Statistics(
+        frame["customer_id"].to_numpy(dtype=object),
+        *(frame[c].to_numpy(dtype=np.float64) for c in ("x", "t_x", "big_t", "m")),
+    )
+
+
+def _fit(stats: Statistics, horizon_days: float) -> tuple[ClvFit, float, float]:
+    """The fit, its wall time (s) and the process's peak resident memory so far (MiB)."""
+    started = time.perf_counter()
+    fit = fit_clv(stats.x, stats.t_x, stats.T, stats.m, horizon_days=horizon_days)
+    seconds = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return fit, seconds, peak_mib
+
+
+def _parameter_frame(fit: ClvFit, as_of: dt.date, horizon_days: int) -> pd.DataFrame:
+    problems = {f.model: None if f.ok else (f.reason or "did not converge") for f in (fit.bg_nbd, fit.gamma_gamma)}
+    rows = [
+        row | {"horizon_days": horizon_days, "is_usable": problems[row["model"]] is None, "fit_problem": problems[row["model"]]}
+        for row in fit.parameter_rows(as_of)
+    ]
+    return pd.DataFrame(rows).astype({"value": "float64", "log_likelihood": "float64", "customers": "int64"})
+
+
+def _backtest_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date, horizon_days: int) -> pd.DataFrame:
+    """Refit on the occasions up to as_of − H' and compare its forecast for (as_of − H', as_of] with
+    the occasions there, overall and by repeat occasions in calibration."""
+    first = con.execute(f"select min(occasion_date) from {OCCASIONS} where occasion_date <= ?::date", [as_of]).fetchone()
+    history_days = (as_of - first[0]).days if first and first[0] else 0
+    holdout_days = min(horizon_days, history_days // 3)
+    columns = [
+        "as_of_date", "calibration_end_date", "holdout_days", "repeat_occasions_group", "group_order", "customers",
+        "predicted_occasions", "actual_occasions", "mean_absolute_error", "is_usable",
+    ]  # fmt: skip
+    if holdout_days < 1:
+        log.warning("clv backtest skipped: %s days of history leave no holdout", history_days)
+        return pd.DataFrame(columns=columns)
+    cutoff = as_of - dt.timedelta(days=holdout_days)
+    calibration = statistics(con, cutoff)
+    fit, seconds, _ = _fit(calibration, holdout_days)
+    log.info("clv backtest fit: %d customers, %.2f s, problems: %s", calibration.x.size, seconds, fit.problems or "none")
+    actual_by_customer = dict(
+        con.execute(
+            f"""select customer_id, count(*) from {OCCASIONS}
+                where occasion_date > ?::date and occasion_date <= ?::date group by customer_id""",
+            [cutoff, as_of],
+        ).fetchall()
+    )
+    actual = np.array([actual_by_customer.get(c, 0) for c in calibration.customer_id], dtype=np.float64)
+    predicted = fit.expected_purchases
+    group = np.minimum(calibration.x, REPEAT_GROUPS).astype(int)
+    rows = []
+    for label, order, members in [("all", -1, np.ones_like(group, dtype=bool))] + [
+        (str(k) if k < REPEAT_GROUPS else f"{REPEAT_GROUPS}+", k, group == k) for k in range(REPEAT_GROUPS + 1)
+    ]:
+        n = int(members.sum())
+        if n == 0:
+            continue
+        rows.append(
+            {
+                "as_of_date": as_of,
+                "calibration_end_date": cutoff,
+                "holdout_days": holdout_days,
+                "repeat_occasions_group": label,
+                "group_order": order,
+                "customers": n,
+                "predicted_occasions": float(predicted[members].sum()),
+                "actual_occasions": float(actual[members].sum()),
+                "mean_absolute_error": float(np.abs(predicted[members] - actual[members]).mean()),
+                "is_usable": fit.bg_nbd.ok,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def fit_lifetime_value(database_con: duckdb.DuckDBPyConnection, horizon_days: int) -> ClvFit | None:
+    """Write schema clv of the build database (see the module docstring); None without an as-of date."""
+    con = database_con
+    row = con.execute(f"select as_of_date from {AS_OF}").fetchone()
+    if not row or row[0] is None:
+        return None
+    as_of: dt.date = row[0]
+    stats = statistics(con, as_of)
+    fit, seconds, peak_mib = _fit(stats, horizon_days)
+    log.info(
+        "clv fit: %d customers (%d distinct x, t_x, T), %.2f s, peak memory %.0f MiB, problems: %s",
+        stats.x.size, fit.distinct_triples, seconds, peak_mib, fit.problems or "none",
+    )  # fmt: skip
+    values = pd.DataFrame(
+        {
+            "customer_id": stats.customer_id,
+            "repeat_occasions": stats.x.astype(np.int64),
+            "days_first_to_last_occasion": stats.t_x.astype(np.int64),
+            "days_first_occasion_to_as_of": stats.T.astype(np.int64),
+            "mean_repeat_occasion_revenue": np.where(stats.x > 0, stats.m, np.nan),
+            "p_alive": fit.p_alive,
+            "expected_purchases": fit.expected_purchases,
+            "expected_order_value": fit.expected_order_value,
+            "expected_value": fit.expected_value,
+        }
+    )
+    parameters = _parameter_frame(fit, as_of, horizon_days)
+    backtest = _backtest_frame(con, as_of, horizon_days)
+    con.execute("create schema if not exists clv")
+    for name, frame in (("customer_values", values), ("model_parameters", parameters), ("backtest", backtest)):
+        con.register("frame", frame)
+        # NaN (a model that failed, m without repeats) is stored as NULL
+        numeric = [c for c in frame.columns if frame[c].dtype == np.float64]
+        cols = ", ".join(f"case when isnan({c}) then null else {c} end as {c}" if c in numeric else c for c in frame.columns)
+        con.execute(f"create or replace table clv.{name} as select {cols} from frame")
+        con.unregister("frame")
+    return fit
