@@ -488,3 +488,96 @@ CHECKS += [
         compare="at_most",
     ),
 ]
+
+
+def _customers_breaking(condition: str) -> str:
+    """One row: the customers of marts.customers breaking `condition`, counted against 0, with up to
+    five example ids in the key."""
+    return f"""select coalesce('e.g. ' || string_agg(customer_id, ', ') filter (where rank_in_list <= 5), 'none') as key,
+                      count(*) as observed, 0 as expected
+               from (select customer_id, row_number() over (order by customer_id) as rank_in_list
+                     from marts.customers where {condition})"""
+
+
+# Customers and lifetime value (contract §4.5, §4.6).
+CHECKS += [
+    Check(
+        "clv_fit_is_usable",
+        "For each lifetime-value model (bg_nbd, gamma_gamma): the maximum-likelihood fit converged and its "
+        "parameters are in the model's domain (all finite and > 0; Gamma-Gamma q > 1). Observed 1 = usable.",
+        """with models as (select model from (values ('bg_nbd'), ('gamma_gamma')) as listed (model)),
+                judged as (
+                    select model,
+                           bool_and(is_usable) as converged,
+                           bool_and(isfinite(value) and value > 0) as positive,
+                           max(case when parameter = 'q' then value end) as q,
+                           max(fit_problem) as problem
+                    from marts.clv_model group by model)
+           select models.model || coalesce(': ' || judged.problem, '')
+                      || case when judged.model is null then ': no parameters in marts.clv_model'
+                              when not judged.positive then ': a parameter is not finite and > 0'
+                              when models.model = 'gamma_gamma' and not judged.q > 1 then ': q <= 1 (no finite mean spend)'
+                              else '' end as key,
+                  case when judged.converged and judged.positive and (models.model <> 'gamma_gamma' or judged.q > 1)
+                       then 1 else 0 end as observed,
+                  1 as expected
+           from models left join judged using (model)""",
+        advice="the marts' p_alive and expected values are NULL; see fit_problem in marts.clv_model",
+    ),
+    Check(
+        "clv_backtest_fit_is_usable",
+        "The backtest's refit (marts.clv_backtest) is usable; a warning only, as a short calibration "
+        "history may not identify the model.",
+        """select 'backtest ' || coalesce(min(calibration_end_date)::varchar || ' + ' || min(holdout_days) || ' days',
+                                          'not run (history under three days)') as key,
+                  coalesce(min(case when is_usable then 1 else 0 end), 1) as observed, 1 as expected
+           from marts.clv_backtest""",
+        severity="warn",
+    ),
+    Check(
+        "customer_p_alive_in_unit_interval",
+        "Every customer with a completed order has a p_alive in [0, 1] (observed: customers without one).",
+        _customers_breaking("completed_orders > 0 and not coalesce(p_alive between 0 and 1, false)"),
+    ),
+    Check(
+        "customer_expected_values_non_negative",
+        "Every customer with a completed order has expected_purchases, expected_order_value and "
+        "expected_value, all >= 0; none without one (observed: customers breaking this).",
+        _customers_breaking(
+            """case when completed_orders > 0
+                    then not coalesce(expected_purchases >= 0 and expected_order_value >= 0 and expected_value >= 0, false)
+                    else coalesce(expected_purchases, expected_order_value, expected_value, p_alive) is not null end"""
+        ),
+    ),
+    Check(
+        "customers_with_orders_have_scores",
+        "Every customer with a completed order has the three RFM scores in 1..5 and a segment; none without "
+        "one (observed: customers breaking this).",
+        _customers_breaking(
+            """case when completed_orders > 0
+                    then not coalesce(rfm_recency_score between 1 and 5 and rfm_frequency_score between 1 and 5
+                                      and rfm_monetary_score between 1 and 5 and rfm_segment is not null, false)
+                    else coalesce(rfm_recency_score, rfm_frequency_score, rfm_monetary_score) is not null
+                         or rfm_segment is not null end"""
+        ),
+    ),
+    Check(
+        "customer_revenue_is_all_completed_revenue",
+        "The customers' revenue adds up to the revenue of all completed orders (observed: the difference; "
+        "at most half a cent per customer, the rounding of each customer's revenue).",
+        """select 'customers: ' || customers.revenue || ' vs ' || completed.revenue as key,
+                  abs(customers.revenue - completed.revenue) as observed, 0.005 * customers.n as expected
+           from (select coalesce(sum(revenue), 0) as revenue, count(*) as n from marts.customers) as customers
+           cross join (select coalesce(sum(amount), 0) as revenue
+                       from staging.stg_crm__orders where is_completed) as completed""",
+        compare="at_most",
+    ),
+    Check(
+        "customers_with_orders_match_cohort_sizes",
+        "Customers with a completed order in marts.customers = the sum of the monthly cohort sizes.",
+        """select 'customers with a completed order vs monthly cohorts' as key,
+                  (select count(*) from marts.customers where completed_orders > 0) as observed,
+                  (select coalesce(sum(cohort_size), 0) from marts.cohort_retention
+                   where cohort_grain = 'month' and period_number = 0) as expected""",
+    ),
+]
