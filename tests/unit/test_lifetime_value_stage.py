@@ -4,12 +4,14 @@ table: the per-customer statistics of contract §4.6, the as-of-day customer, an
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import numpy as np
 import pytest
 
-from retention.warehouse.lifetime_value import fit_lifetime_value
+from retention.clv import ModelFit
+from retention.warehouse.lifetime_value import fit_lifetime_value, identified
 
 AS_OF = dt.date(2025, 6, 30)
 START = dt.date(2023, 1, 1)
@@ -89,3 +91,13 @@ def test_the_parameter_rows_and_the_backtest(stage):
         [groups[0][1], groups[0][1]],
     ).fetchone()[0]
     assert groups[0][4] == holdout
+
+
+def test_a_fit_heading_for_the_edge_of_the_parameter_space_is_not_identified():
+    """The conformance data's uniform spends (no heterogeneity) send the Gamma-Gamma's q and v towards
+    infinity (q ≈ 1.2e5, v ≈ 2.8e6 there): not identified, so the audit warns instead of failing."""
+    ridge = ModelFit("gamma_gamma", {"p": 2.69, "q": 1.17e5, "v": 2.79e6}, -500.0, 131, False, "no stationary point")
+    assert not identified(ridge)
+    assert identified(replace(ridge, parameters={"p": 6.25, "q": 3.74, "v": 15.44}))  # CDNOW's, per dollar
+    assert not identified(replace(ridge, parameters={"p": 6.25, "q": 3.74, "v": float("nan")}))
+    assert not identified(replace(ridge, customers=0))

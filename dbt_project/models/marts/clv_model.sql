@@ -18,5 +18,6 @@ select
     log_likelihood,
     horizon_days,
     is_usable,
+    is_identified,
     fit_problem
 from parameters

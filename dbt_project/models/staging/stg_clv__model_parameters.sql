@@ -18,6 +18,7 @@ renamed as (
         cast(log_likelihood as double) as log_likelihood,
         cast(horizon_days as integer) as horizon_days,
         cast(is_usable as boolean) as is_usable,
+        cast(is_identified as boolean) as is_identified,
         cast(fit_problem as varchar) as fit_problem
     from source
 

@@ -499,30 +499,46 @@ def _customers_breaking(condition: str) -> str:
                      from marts.customers where {condition})"""
 
 
+# whether a lifetime-value model's columns must be there: its fit is usable
+_USABLE = "coalesce((select bool_and(is_usable) from marts.clv_model where model = '{model}'), false)"
+
 # Customers and lifetime value (contract §4.5, §4.6).
 CHECKS += [
     Check(
         "clv_fit_is_usable",
         "For each lifetime-value model (bg_nbd, gamma_gamma): the maximum-likelihood fit converged and its "
-        "parameters are in the model's domain (all finite and > 0; Gamma-Gamma q > 1). Observed 1 = usable.",
+        "parameters are in the model's domain (all finite and > 0; Gamma-Gamma q > 1), unless the data do not "
+        "identify the model (clv_model_is_identified warns then). Observed 1 = usable.",
         """with models as (select model from (values ('bg_nbd'), ('gamma_gamma')) as listed (model)),
                 judged as (
                     select model,
                            bool_and(is_usable) as converged,
+                           bool_and(is_identified) as identified,
                            bool_and(isfinite(value) and value > 0) as positive,
                            max(case when parameter = 'q' then value end) as q,
                            max(fit_problem) as problem
                     from marts.clv_model group by model)
            select models.model || coalesce(': ' || judged.problem, '')
                       || case when judged.model is null then ': no parameters in marts.clv_model'
+                              when not judged.identified then ' (not identified: see clv_model_is_identified)'
                               when not judged.positive then ': a parameter is not finite and > 0'
                               when models.model = 'gamma_gamma' and not judged.q > 1 then ': q <= 1 (no finite mean spend)'
                               else '' end as key,
-                  case when judged.converged and judged.positive and (models.model <> 'gamma_gamma' or judged.q > 1)
+                  case when not judged.identified then 1
+                       when judged.converged and judged.positive and (models.model <> 'gamma_gamma' or judged.q > 1)
                        then 1 else 0 end as observed,
                   1 as expected
            from models left join judged using (model)""",
         advice="the marts' p_alive and expected values are NULL; see fit_problem in marts.clv_model",
+    ),
+    Check(
+        "clv_model_is_identified",
+        "For each lifetime-value model: the data identify it (someone to fit, no parameter at the edge of the "
+        "search range). A warning: too few or too uniform customers leave its columns NULL, not wrong.",
+        """select model || coalesce(': ' || max(fit_problem), '') as key,
+                  min(case when is_identified then 1 else 0 end) as observed, 1 as expected
+           from marts.clv_model group by model""",
+        severity="warn",
     ),
     Check(
         "clv_backtest_fit_is_usable",
@@ -536,17 +552,26 @@ CHECKS += [
     ),
     Check(
         "customer_p_alive_in_unit_interval",
-        "Every customer with a completed order has a p_alive in [0, 1] (observed: customers without one).",
-        _customers_breaking("completed_orders > 0 and not coalesce(p_alive between 0 and 1, false)"),
+        "Every customer with a completed order has a p_alive in [0, 1] when the BG/NBD is usable, none "
+        "otherwise; none without a completed order (observed: customers breaking this).",
+        _customers_breaking(
+            f"""case when p_alive is not null then completed_orders = 0 or not p_alive between 0 and 1
+                    else completed_orders > 0 and {_USABLE.format(model="bg_nbd")} end"""
+        ),
     ),
     Check(
         "customer_expected_values_non_negative",
-        "Every customer with a completed order has expected_purchases, expected_order_value and "
-        "expected_value, all >= 0; none without one (observed: customers breaking this).",
+        "Every customer with a completed order has expected_purchases (when the BG/NBD is usable), "
+        "expected_order_value (the Gamma-Gamma) and expected_value (both), all >= 0; none without a completed "
+        "order (observed: customers breaking this).",
         _customers_breaking(
-            """case when completed_orders > 0
-                    then not coalesce(expected_purchases >= 0 and expected_order_value >= 0 and expected_value >= 0, false)
-                    else coalesce(expected_purchases, expected_order_value, expected_value, p_alive) is not null end"""
+            f"""case when completed_orders = 0
+                    then coalesce(expected_purchases, expected_order_value, expected_value) is not null
+                    else coalesce(expected_purchases < 0 or expected_order_value < 0 or expected_value < 0, false)
+                         or (expected_purchases is null and {_USABLE.format(model="bg_nbd")})
+                         or (expected_order_value is null and {_USABLE.format(model="gamma_gamma")})
+                         or (expected_value is null and expected_purchases is not null
+                             and expected_order_value is not null) end"""
         ),
     ),
     Check(

@@ -12,7 +12,8 @@ Gamma-Gamma models with `retention.clv.fit_clv`, and writes schema `clv` of the 
   against the occasions that happened (H' = the horizon, or a third of the history when shorter).
 
 dbt then builds the marts on these tables (declared as source `clv`). A fit that does not converge
-does not stop the build: its columns are NULL and the audit fails by name (clv_fit_is_usable).
+does not stop the build: its columns are NULL and the audit fails by name (clv_fit_is_usable), or
+only warns (clv_model_is_identified) when the data cannot identify the model (too few or too uniform).
 
 Why a stage and not a dbt Python model: the fit is plain numpy on per-customer aggregates, so it is
 the same for every engine, whereas dbt Python models run only on some adapters (dbt-duckdb, and
@@ -31,7 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..clv import ClvFit, fit_clv
+from ..clv import ClvFit, ModelFit, fit_clv
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,36 @@ def _fit(stats: Statistics, horizon_days: float) -> tuple[ClvFit, float, float]:
     return fit, seconds, peak_mib
 
 
+# |ln θ| beyond this (θ above e^10 ≈ 22,000 or below 1/22,000, in days and currency units) means the
+# likelihood keeps rising towards a limiting model at the edge of the parameter space — no spend
+# heterogeneity (Gamma-Gamma q, v → ∞), no dropout (BG/NBD b → ∞) — rather than peaking inside it;
+# the search itself stops at e^±15 (clv.optimise.LOG_BOUND). Published fits of real data sit within
+# e^±5 (CDNOW: r 0.24, α 4.4 weeks, a 0.79, b 2.4; p 6.25, q 3.74, v 15.4).
+IDENTIFIED_LOG_BOUND = 10.0
+
+
+def identified(model: ModelFit) -> bool:
+    """False when the data cannot pin the model down: nobody to fit (e.g. no repeat spend for the
+    Gamma-Gamma), or a parameter heading for the edge of the parameter space (see
+    IDENTIFIED_LOG_BOUND). Such a fit is unusable or meaningless but not wrong — too little or too
+    uniform data — which the audit reports as a warning, unlike a fit that fails on data that
+    identify the model."""
+    if model.customers == 0:
+        return False
+    values = np.array(list(model.parameters.values()), dtype=np.float64)
+    return bool(np.all(np.isfinite(values) & (values > 0)) and np.all(np.abs(np.log(values)) < IDENTIFIED_LOG_BOUND))
+
+
 def _parameter_frame(fit: ClvFit, as_of: dt.date, horizon_days: int) -> pd.DataFrame:
-    problems = {f.model: None if f.ok else (f.reason or "did not converge") for f in (fit.bg_nbd, fit.gamma_gamma)}
+    models = {f.model: f for f in (fit.bg_nbd, fit.gamma_gamma)}
     rows = [
-        row | {"horizon_days": horizon_days, "is_usable": problems[row["model"]] is None, "fit_problem": problems[row["model"]]}
+        row
+        | {
+            "horizon_days": horizon_days,
+            "is_usable": models[row["model"]].ok,
+            "is_identified": identified(models[row["model"]]),
+            "fit_problem": None if models[row["model"]].ok else (models[row["model"]].reason or "did not converge"),
+        }
         for row in fit.parameter_rows(as_of)
     ]
     return pd.DataFrame(rows).astype({"value": "float64", "log_likelihood": "float64", "customers": "int64"})
