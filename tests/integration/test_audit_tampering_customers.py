@@ -17,25 +17,23 @@ TAMPERING = {
         ["update marts.clv_model set is_usable = false, fit_problem = 'bg_nbd: did not converge' where model = 'bg_nbd'"],
         ["bg_nbd: did not converge"],
     ),
-    "customer_p_alive_in_unit_interval": (
-        [f"update marts.customers set p_alive = 1.5 where customer_id = {SOME_BUYER}"],
-        ["e.g. "],
+    "customer_lifetime_values_in_range": (
+        [
+            f"update marts.customers set p_alive = 1.5 where customer_id = {SOME_BUYER}",
+            "update marts.customers set expected_value = -1 where customer_id = (select max(customer_id)"
+            " from marts.customers where completed_orders > 0)",
+        ],
+        ["p_alive: e.g. ", "expected values: e.g. "],
     ),
-    "customer_expected_values_non_negative": (
-        [f"update marts.customers set expected_value = -1 where customer_id = {SOME_BUYER}"],
-        ["e.g. "],
-    ),
-    "customers_with_orders_have_scores": (
-        [f"update marts.customers set rfm_monetary_score = null where customer_id = {SOME_BUYER}"],
-        ["e.g. "],
-    ),
-    "customer_revenue_is_all_completed_revenue": (
-        [f"update marts.customers set revenue = revenue + 10 where customer_id = {SOME_BUYER}"],
-        ["customers: "],
-    ),
-    "customers_with_orders_match_cohort_sizes": (
-        [f"delete from marts.customers where customer_id = {SOME_BUYER}"],
-        ["monthly cohorts"],
+    "customers_add_up": (
+        [
+            f"update marts.customers set rfm_monetary_score = null where customer_id = {SOME_BUYER}",
+            "update marts.customers set revenue = revenue + 10 where customer_id = (select max(customer_id)"
+            " from marts.customers where completed_orders > 0)",
+            "delete from marts.customers where customer_id = (select customer_id from marts.customers"
+            " where completed_orders > 0 order by customer_id limit 1 offset 1)",
+        ],
+        ["RFM scores: e.g. ", "revenue: customers ", "vs monthly cohort sizes"],
     ),
 }
 

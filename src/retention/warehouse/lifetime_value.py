@@ -13,7 +13,7 @@ Gamma-Gamma models with `retention.clv.fit_clv`, and writes schema `clv` of the 
 
 dbt then builds the marts on these tables (declared as source `clv`). A fit that does not converge
 does not stop the build: its columns are NULL and the audit fails by name (clv_fit_is_usable), or
-only warns (clv_model_is_identified) when the data cannot identify the model (too few or too uniform).
+only warns (clv_fit_is_identified) when the data cannot identify the model (too few or too uniform).
 
 Why a stage and not a dbt Python model: the fit is plain numpy on per-customer aggregates, so it is
 the same for every engine, whereas dbt Python models run only on some adapters (dbt-duckdb, and
