@@ -43,33 +43,46 @@ REPEAT_GROUPS = 7  # backtest groups by repeat occasions in calibration: 0, 1, �
 
 @dataclass(frozen=True)
 class Statistics:
-    """Per customer with an occasion on or before `cutoff`: x, t_x, T (days) and m (contract §4.6)."""
+    """Per customer with an occasion on or before `cutoff`: x, t_x, T (days) and m (contract §4.6),
+    and the occasions after the cutoff, up to `until` (the backtest's holdout; 0 without one)."""
 
     customer_id: np.ndarray
     x: np.ndarray
     t_x: np.ndarray
     T: np.ndarray
     m: np.ndarray
+    later: np.ndarray
 
 
-def statistics(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> Statistics:
+def statistics(con: duckdb.DuckDBPyConnection, cutoff: dt.date, until: dt.date | None = None) -> Statistics:
     """x = occasions − 1, t_x = days first → last occasion, T = days first occasion → cutoff, m = the
-    mean revenue of the repeat occasions (the first, the earliest day, excluded; 0 when x = 0)."""
+    mean revenue of the repeat occasions (the first, the earliest day, excluded; 0 when x = 0), all
+    on or before `cutoff`; later = occasions in (cutoff, until]."""
     frame = con.execute(
-        f"""select customer_id,
-                   count(*) - 1 as x,
-                   date_diff('day', min(occasion_date), max(occasion_date)) as t_x,
-                   date_diff('day', min(occasion_date), ?::date) as big_t,
-                   coalesce((sum(revenue) - arg_min(revenue, occasion_date)) / nullif(count(*) - 1, 0), 0) as m
-            from {OCCASIONS}
-            where occasion_date <= ?::date
-            group by customer_id
+        f"""with calibration as (
+                select customer_id,
+                       count(*) filter (where occasion_date <= $cutoff) as occasions,
+                       min(occasion_date) as first_date,
+                       max(occasion_date) filter (where occasion_date <= $cutoff) as last_date,
+                       sum(revenue) filter (where occasion_date <= $cutoff) as revenue,
+                       arg_min(revenue, occasion_date) as first_revenue,
+                       count(*) filter (where occasion_date > $cutoff and occasion_date <= $until) as later
+                from {OCCASIONS}
+                group by customer_id
+                having min(occasion_date) <= $cutoff)
+            select customer_id,
+                   occasions - 1 as x,
+                   date_diff('day', first_date, last_date) as t_x,
+                   date_diff('day', first_date, $cutoff) as big_t,
+                   coalesce((revenue - first_revenue) / nullif(occasions - 1, 0), 0) as m,
+                   later
+            from calibration
             order by customer_id""",
-        [cutoff, cutoff],
+        {"cutoff": cutoff, "until": until or cutoff},
     ).df()
     return Statistics(
         frame["customer_id"].to_numpy(dtype=object),
-        *(frame[c].to_numpy(dtype=np.float64) for c in ("x", "t_x", "big_t", "m")),
+        *(frame[c].to_numpy(dtype=np.float64) for c in ("x", "t_x", "big_t", "m", "later")),
     )
 
 
@@ -131,17 +144,10 @@ def _backtest_frame(con: duckdb.DuckDBPyConnection, as_of: dt.date, horizon_days
         log.warning("clv backtest skipped: %s days of history leave no holdout", history_days)
         return pd.DataFrame(columns=columns)
     cutoff = as_of - dt.timedelta(days=holdout_days)
-    calibration = statistics(con, cutoff)
+    calibration = statistics(con, cutoff, until=as_of)
     fit, seconds, _ = _fit(calibration, holdout_days)
     log.info("clv backtest fit: %d customers, %.2f s, problems: %s", calibration.x.size, seconds, fit.problems or "none")
-    actual_by_customer = dict(
-        con.execute(
-            f"""select customer_id, count(*) from {OCCASIONS}
-                where occasion_date > ?::date and occasion_date <= ?::date group by customer_id""",
-            [cutoff, as_of],
-        ).fetchall()
-    )
-    actual = np.array([actual_by_customer.get(c, 0) for c in calibration.customer_id], dtype=np.float64)
+    actual = calibration.later
     predicted = fit.expected_purchases
     group = np.minimum(calibration.x, REPEAT_GROUPS).astype(int)
     rows = []
