@@ -15,3 +15,13 @@
             ) / (1 + {{ z * z }} / {{ n }})
     end, 12)
 {%- endmacro %}
+
+{#- The RFM score 1–5 (5 best) of `measure` among the rows of the query: 1 + ⌊5 · (rank − 1) / n⌋,
+    where rank = 1 + the rows with a strictly worse value (`worse_first`: 'asc' when smaller is
+    worse, 'desc' when larger is). Equal values share a rank, so they get the same score; the worst
+    value always scores 1, and a value scores 5 when at least 80 % of the rows are strictly worse. -#}
+{% macro rank_quintile(measure, worse_first) -%}
+    1 + cast(floor(
+        5 * cast(rank() over (order by {{ measure }} {{ worse_first }}) - 1 as double) / count(*) over ()
+    ) as integer)
+{%- endmacro %}

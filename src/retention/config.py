@@ -85,6 +85,8 @@ class Settings(BaseModel):
     volume_warn_ratio: Ratio = Field(3.0, alias="RETENTION_VOLUME_WARN_RATIO")
     volume_fail_ratio: Ratio = Field(0.0, alias="RETENTION_VOLUME_FAIL_RATIO")
     pii_salt: str = Field(DEVELOPMENT_SALT, alias="RETENTION_PII_SALT")
+    # the lifetime-value forecast's horizon H (contract §4.6): E[Y(H)] and the backtest's holdout
+    clv_horizon_days: int = Field(365, ge=1, alias="RETENTION_CLV_HORIZON_DAYS")
     future_tolerance_days: int = 1  # an order dated this far after its batch is a clock skew, not a problem
 
     @model_validator(mode="before")

@@ -65,6 +65,7 @@ def fingerprint(settings: Settings, through: dt.date | None, state: str) -> str:
         state,
         str(through),
         settings.timezone,
+        str(settings.clv_horizon_days),
         __version__,
         tree_digest(settings.dbt_project_dir),
         tree_digest(Path(__file__).parent),

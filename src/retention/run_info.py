@@ -27,6 +27,7 @@ COLUMNS = {
     "as_of_date": ("date", "The newest batch date the marts are built from (batches dated on or before the through date)."),
     "through_date": ("date", "The run's through date (retention run --through, the DAG's logical date); NULL: every batch."),
     "timezone": ("varchar", "RETENTION_TIMEZONE: the IANA zone whose calendar defines the days, months, quarters and years."),
+    "clv_horizon_days": ("integer", "RETENTION_CLV_HORIZON_DAYS: the horizon of the lifetime-value forecast, in days."),
     "mapping_name": ("varchar", "The column mapping the batches were loaded with (RETENTION_COLUMN_MAPPING or the folder's)."),
     "mapping_fingerprint": ("varchar", "A digest of the whole mapping (headers, personal-data columns, status words, zone)."),
     "code_version": ("varchar", "The retention package version and a digest of its code and of the dbt project."),
@@ -43,6 +44,7 @@ DESCRIPTION = (
 # moves it every night, and audit.run_info records it)
 SHAPING = {
     "timezone": ("time zone", "every period is recomputed"),
+    "clv_horizon_days": ("lifetime-value horizon (days)", "expected_purchases and expected_value are over the new horizon"),
     "mapping_name": ("column mapping", "every batch was reloaded"),
     "mapping_fingerprint": ("column mapping's content", "every batch was reloaded"),
     "code_version": ("code version", "every model is rebuilt"),
@@ -61,6 +63,7 @@ def run_info(settings: Settings, run_id: str, fingerprint: str, as_of: str | Non
         "as_of_date": as_of,
         "through_date": through,
         "timezone": settings.timezone,
+        "clv_horizon_days": settings.clv_horizon_days,
         "mapping_name": mapping.name,
         "mapping_fingerprint": hashlib.sha256(mapping_text(mapping).encode()).hexdigest()[:16],
         "code_version": code_version(settings),

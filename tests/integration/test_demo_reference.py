@@ -31,9 +31,12 @@ def test_published_tables_and_columns_carry_their_descriptions(demo_published):
         "select table_name from duckdb_tables() where schema_name = 'marts' and comment is not null order by 1"
     )
     assert [t for (t,) in tables] == [
+        "clv_backtest",
+        "clv_model",
         "cohort_retention",
         "cohort_retention_by_segment",
         "customer_lifecycle",
+        "customers",
         "period_retention",
         "period_retention_by_segment",
         "rolling_retention",

@@ -71,6 +71,22 @@ def test_a_changed_time_zone_rebuilds_on_its_calendar(copy):
     assert_marts_equal_reference(copy, timezone=zone)
 
 
+def test_a_changed_clv_horizon_rebuilds_the_forecast_and_says_so(copy):
+    sql = "select customer_id, p_alive, expected_purchases from marts.customers where expected_purchases is not null"
+    before = {c: (p, e) for c, p, e in copy.query(sql)}
+    loads = _loads(copy)
+    copy.env["RETENTION_CLV_HORIZON_DAYS"] = "30"
+    done = copy.run("run")
+    assert "published" in done.stdout and "lifetime-value horizon (days) changed from 365 to 30" in done.stdout + done.stderr
+    assert _loads(copy) == loads  # no reload
+    after = {c: (p, e) for c, p, e in copy.query(sql)}
+    assert before and set(after) == set(before)
+    # p_alive looks back, not forward: the same; a month's expected occasions are fewer than a year's
+    assert all(after[c][0] == pytest.approx(before[c][0], rel=1e-12) and after[c][1] < before[c][1] for c in before)
+    assert copy.query("select distinct horizon_days from marts.clv_model") == [(30,)]
+    assert copy.query("select clv_horizon_days from audit.run_info") == [(30,)]
+
+
 def test_a_changed_mapping_reloads_every_batch(copy):
     zone = "Asia/Tokyo"  # the CRM turns out to write its timestamps in Tokyo time
     assert _moved(copy.landing, source_zone=zone) > 0

@@ -21,6 +21,8 @@ BAD = [
     ("RETENTION_FRESHNESS_SEVERITY", "loud", "'warn' or 'fail'"),
     ("RETENTION_VOLUME_WARN_RATIO", "many", "not a number"),
     ("RETENTION_VOLUME_FAIL_RATIO", "0.5", "at least 1"),
+    ("RETENTION_CLV_HORIZON_DAYS", "0", "greater than or equal to 1"),
+    ("RETENTION_CLV_HORIZON_DAYS", "a year", "whole number"),
 ]
 
 

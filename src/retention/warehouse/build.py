@@ -18,6 +18,7 @@ from ..database import connect
 from ..errors import BuildFailed
 from ..ingest import lake
 from ..lock import held_descriptors
+from . import lifetime_value
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
 
@@ -89,6 +90,7 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
         DO_NOT_TRACK="1",
         # read by the models through env_var(): unlike --vars, a change does not force a full re-parse
         RETENTION_TIMEZONE=settings.timezone,
+        RETENTION_CLV_HORIZON_DAYS=str(settings.clv_horizon_days),
         RETENTION_THROUGH_DATE=(through or dt.date(9999, 12, 31)).isoformat(),
     )
     cli = [
@@ -114,9 +116,24 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
     raise BuildFailed(f"dbt {args[0]} failed: " + "; ".join(failures) + f" (full output: {settings.dbt_dir / 'last_output.log'})")
 
 
+# The models built on the lifetime-value fit (dbt source `clv`, written by lifetime_value.py) and
+# everything downstream of them: dbt builds the rest first, then the fit runs, then these.
+AFTER_FIT = "source:clv+"
+
+
+def fit_lifetime_value(settings: Settings, database: Path) -> None:
+    con = connect(settings, str(database))
+    try:
+        lifetime_value.fit_lifetime_value(con, settings.clv_horizon_days)
+    finally:
+        con.close()
+
+
 def build(settings: Settings, through: dt.date | None) -> Path:
     database = build_database(settings)
     database.unlink(missing_ok=True)
     create_raw_views(settings, database)
-    run_dbt(settings, database, ["build", "--threads", "1"], through)
+    run_dbt(settings, database, ["build", "--threads", "1", "--exclude", AFTER_FIT], through)
+    fit_lifetime_value(settings, database)
+    run_dbt(settings, database, ["build", "--threads", "1", "--select", AFTER_FIT], through)
     return database
