@@ -40,7 +40,8 @@ def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: 
         cur = con.execute(
             f"""
             select cohort_start, max(cohort_size) as size, {pivot}
-            from marts.cohort_retention group by cohort_start order by cohort_start desc limit ?""",
+            from marts.cohort_retention where cohort_grain = 'month'
+            group by cohort_start order by cohort_start desc limit ?""",
             [cohorts],
         )
         out.append(

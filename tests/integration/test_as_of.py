@@ -105,6 +105,12 @@ def test_backfills_before_a_later_refund_equal_the_reference(warehouse, landing)
         ["2024-02-01", "1", "2", "2", "0", "0", "1", "0.000", "0.000"],
         ["2024-01-01", "0", "1", "1", "0", "0", "0"],
     ]
+    # the cohort table, monthly cohorts only: January {c3} (o1, o2 refunded), back in March; February {c1, c2}
+    cohorts = shown.split("cohort retention (share of the cohort active k months later)\n")[1].splitlines()[2:]
+    assert [line.split() for line in cohorts] == [
+        ["2024-02-01", "2", "1.000", "0.000"],
+        ["2024-01-01", "1", "1.000", "0.000", "1.000"],
+    ]
 
     # as of February's export: o1 refunded; o2 still completed; o3 completed (January, c3); c1 first
     # buys in February (o5)
