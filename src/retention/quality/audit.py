@@ -24,7 +24,8 @@ from ..config import Settings
 from ..database import connect
 from ..errors import AuditFailed
 from ..sql import sql_text
-from .checks import JUDGED, Check, checks_for
+from .check import JUDGED, Check
+from .checks import checks_for
 from .gx import validate, write_docs_summary
 from .judge import CheckResult, judge, skipped
 

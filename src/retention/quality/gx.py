@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..config import Settings
 from ..durable import write_text
-from .checks import Check
+from .check import Check
 from .judge import CheckResult
 
 if TYPE_CHECKING:  # GX is imported where it is used: it takes seconds to import

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .checks import Check
+from .check import Check
 
 
 @dataclass(frozen=True)
