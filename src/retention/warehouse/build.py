@@ -59,19 +59,26 @@ def _failures(target: Path) -> list[str]:
     return out
 
 
+def _build_results(settings: Settings) -> Path:
+    """dbt's run_results.json of each dbt step of the current build, in order (the build runs dbt twice)."""
+    return settings.dbt_dir / "build_results"
+
+
 def node_results(settings: Settings) -> list[str]:
-    """One line per model, test and unit test of dbt's last invocation: status, time, rows (for the task log)."""
-    try:
-        results = json.loads((settings.dbt_dir / "target" / "run_results.json").read_text())["results"]
-    except (OSError, ValueError, KeyError):
-        return []
+    """One line per model, test and unit test of every dbt step of the last build: status, time, rows
+    (for the task log)."""
     lines = []
-    for r in results:
-        rows = (r.get("adapter_response") or {}).get("rows_affected")
-        lines.append(
-            f"{r['unique_id']}: {r.get('status')} in {float(r.get('execution_time') or 0):.2f}s"
-            + (f", {rows} rows" if rows not in (None, -1) else "")
-        )
+    for step in sorted(_build_results(settings).glob("*.json")):
+        try:
+            results = json.loads(step.read_text())["results"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for r in results:
+            rows = (r.get("adapter_response") or {}).get("rows_affected")
+            lines.append(
+                f"{r['unique_id']}: {r.get('status')} in {float(r.get('execution_time') or 0):.2f}s"
+                + (f", {rows} rows" if rows not in (None, -1) else "")
+            )
     return lines
 
 
@@ -107,6 +114,10 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
     ]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, pass_fds=held_descriptors())
     (settings.dbt_dir / "last_output.log").write_text(done.stdout + done.stderr)
+    kept = _build_results(settings)
+    if (target / "run_results.json").is_file():  # kept per step: the next dbt step overwrites it
+        kept.mkdir(exist_ok=True)
+        shutil.copyfile(target / "run_results.json", kept / f"{len(list(kept.glob('*.json'))):02d}.json")
     if done.returncode == 0:
         return
     failures = _failures(target)
@@ -132,6 +143,7 @@ def fit_lifetime_value(settings: Settings, database: Path) -> None:
 def build(settings: Settings, through: dt.date | None) -> Path:
     database = build_database(settings)
     database.unlink(missing_ok=True)
+    shutil.rmtree(_build_results(settings), ignore_errors=True)
     create_raw_views(settings, database)
     run_dbt(settings, database, ["build", "--threads", "1", "--exclude", AFTER_FIT], through)
     fit_lifetime_value(settings, database)
