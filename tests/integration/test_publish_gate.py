@@ -67,10 +67,11 @@ def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp
     shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     model = project / "dbt_project" / "models" / "marts" / "period_retention.sql"
+    correct = "cast(counted.customers_start - counted.retained_customers as bigint) as churned_customers"
+    assert correct in model.read_text()  # else the planted bug below would plant nothing
     model.write_text(
         model.read_text().replace(
-            "cast(customers_start - retained_customers as bigint) as churned_customers",
-            "cast(customers_start - retained_customers + 1 as bigint) as churned_customers",
+            correct, "cast(counted.customers_start - counted.retained_customers + 1 as bigint) as churned_customers"
         )
     )
     published.env["RETENTION_HOME"] = str(project)
