@@ -127,7 +127,14 @@ class Settings(BaseModel):
 
     @property
     def build_dir(self) -> Path:
+        """Where dbt builds, at one fixed path (a new path would cost dbt a full re-parse); used only
+        by the build stage, under the writer lock."""
         return self.state_dir / "build"
+
+    def run_build_dir(self, run_id: str) -> Path:
+        """A run's finished build, from its build stage until its publish: one folder per run, so DAG
+        runs interleaved task by task (a backfill beside the nightly run) never audit each other's build."""
+        return self.state_dir / "builds" / run_id
 
     @property
     def temp_dir(self) -> Path:

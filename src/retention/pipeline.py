@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import os
 import secrets
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from .quality.checks import checks_for
 from .run_info import changes, run_info, run_info_sql
 from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
-from .warehouse.build import build, build_database
+from .warehouse.build import build
 from .warehouse.publish import publish, read_marker, read_snapshot_marker
 
 log = logging.getLogger(__name__)
@@ -72,11 +75,37 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _clean_build_dir(settings: Settings) -> None:
+FAILED_MARK = "FAILED"  # in a run's build folder: its audit or publish failed; kept for inspection until the next ingest
+CRASHED_AFTER = dt.timedelta(days=1)  # a build folder untouched this long belongs to a run that died unrecorded
+
+
+def run_build(settings: Settings, run_id: str) -> Path:
+    return settings.run_build_dir(run_id) / "build.duckdb"  # the stem names the catalog: `build`, as dbt built it
+
+
+def _clean_build_dirs(settings: Settings, run_id: str) -> None:
+    """A failed run's build is kept for inspection until the next run starts. Other runs' finished builds
+    stay: an interleaved DAG run may still audit and publish its own."""
     if settings.build_dir.is_dir():
-        shutil.rmtree(settings.build_dir)  # a failed run's build is kept for inspection until the next run
+        shutil.rmtree(settings.build_dir)
+    stale = dt.datetime.now().timestamp() - CRASHED_AFTER.total_seconds()
+    for folder in settings.run_build_dir(run_id).parent.glob("*"):
+        if folder.name != run_id and ((folder / FAILED_MARK).exists() or folder.stat().st_mtime < stale):
+            shutil.rmtree(folder, ignore_errors=True)
     for debris in settings.warehouse.parent.glob(f".{settings.warehouse.name}.*.tmp"):
         debris.unlink(missing_ok=True)
+
+
+@contextmanager
+def _failure_marked(settings: Settings, plan: Plan) -> Iterator[None]:
+    """A stage that fails leaves the run's build for inspection, marked so that the next run removes it."""
+    try:
+        yield
+    except BaseException as e:
+        folder = settings.run_build_dir(plan.run_id)
+        if folder.is_dir():
+            (folder / FAILED_MARK).write_text(f"{type(e).__name__}: {e}\n")
+        raise
 
 
 def preflight(settings: Settings) -> None:
@@ -108,7 +137,7 @@ def _target_marker(settings: Settings, target: str, as_of: str) -> dict | None:
 def stage_ingest(settings: Settings, through: dt.date | None, run_id: str | None = None, full_refresh: bool = False) -> Plan:
     run_id = run_id or new_run_id()
     preflight(settings)
-    _clean_build_dir(settings)
+    _clean_build_dirs(settings, run_id)
     report: IngestReport = ingest(settings, through)
     faults.failpoint("ingest.done")
     for name in report.removed_loads:
@@ -167,47 +196,50 @@ def _record_rejections(settings: Settings, run_id: str, report: IngestReport) ->
 def stage_build(settings: Settings, plan: Plan) -> Path | None:
     if plan.up_to_date:
         return None
-    database = build(settings, plan.through_date)
-    (settings.build_dir / "run_id").write_text(plan.run_id)
+    built = build(settings, plan.through_date)
+    # dbt builds at one fixed path; the finished build moves to the run's own folder (same file system: a rename)
+    kept = run_build(settings, plan.run_id)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".wal"):
+        if Path(f"{built}{suffix}").exists():
+            os.replace(f"{built}{suffix}", f"{kept}{suffix}")
     faults.failpoint("build.done")
+    return kept
+
+
+def _own_build(settings: Settings, plan: Plan) -> Path:
+    database = run_build(settings, plan.run_id)
+    if not database.exists():
+        raise RunFailed(f"the build of run {plan.run_id} is gone ({database} does not exist); run again")
     return database
-
-
-def _check_build_is_ours(settings: Settings, plan: Plan) -> None:
-    """DAG runs interleaved task by task (a backfill with several active runs) share one build folder:
-    audit and publish only the build this run made."""
-    try:
-        owner = (settings.build_dir / "run_id").read_text().strip()
-    except FileNotFoundError:
-        owner = "none"
-    if owner != plan.run_id:
-        raise RunFailed(
-            f"the build database belongs to run {owner}, not to this run {plan.run_id}: another run built in between "
-            "(run backfills with --max-active-runs 1); run again"
-        )
 
 
 def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
-    _check_build_is_ours(settings, plan)
-    reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
-    checks = checks_for(settings, reference, freshness_label(settings, plan.through))
-    return audit(settings, build_database(settings), plan.run_id, plan.through_date, checks, plan.loaded_batches)
+    with _failure_marked(settings, plan):
+        database = _own_build(settings, plan)
+        reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
+        checks = checks_for(settings, reference, freshness_label(settings, plan.through))
+        return audit(settings, database, plan.run_id, plan.through_date, checks, plan.loaded_batches)
 
 
-def _published_extras(settings: Settings, info: dict) -> dict[str, str]:
-    """The audit tables published beside the marts (their descriptions: publish_docs.AUDIT_TABLES)."""
+def _published_extras(settings: Settings, info: dict, through: str | None) -> dict[str, str]:
+    """The audit tables published beside the marts (their descriptions: publish_docs.AUDIT_TABLES).
+    The raw views read the whole lake: the manifest and quarantine keep to the batches this run built from
+    (a later run may have loaded newer ones since)."""
     history = sql_text(str(settings.audit_dir / "*.parquet"))
+    built_from = f"batch_date <= date {sql_text(through)}" if through else "true"
     return {
         "audit.run_info": run_info_sql(info),
         "audit.removed_batches": removed_batches_sql(settings.lake_dir),
         "audit.check_results": f"select * from read_parquet({history}, union_by_name = true) order by checked_at, check_name",
-        "audit.load_manifest": "select * exclude (rules) from build.raw.manifest order by batch_date, file_name",
+        "audit.load_manifest": f"""
+            select * exclude (rules) from build.raw.manifest where {built_from} order by batch_date, file_name""",
         "audit.quarantine_summary": f"""
             select batch_date, source_file, table_name, {REASON_SQL} as reason, count(*) as rows_quarantined,
                    min(source_line) as first_line, {EXAMPLES_SQL} as example_values
-            from build.raw.quarantine group by all order by batch_date, source_file, reason""",
+            from build.raw.quarantine where {built_from} group by all order by batch_date, source_file, reason""",
     }
 
 
@@ -218,22 +250,22 @@ def stage_publish(settings: Settings, plan: Plan) -> Path | None:
         return None
     # Only the lake matters here: code edited while the run built does not change what it built from
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
-    if lake_state(settings, plan.through_date) != plan.lake_state:
-        raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
-    _check_build_is_ours(settings, plan)
-    build_db = build_database(settings)
-    # under the lock again: a newer run may have published since this one's ingest
-    plan.target = publish_target(settings, str(plan.as_of))
-    snapshot = plan.target == "snapshot"
-    info = run_info(settings, plan.run_id, plan.fingerprint, plan.as_of, plan.through)
-    target = publish(
-        settings,
-        build_db,
-        _published_extras(settings, info),
-        info | {"through": plan.through, "as_of": plan.as_of},
-        target=target_path(settings, plan),
-        marker_file=settings.snapshot_marker(str(plan.as_of)) if snapshot else settings.published_marker,
-    )
+    with _failure_marked(settings, plan):
+        if lake_state(settings, plan.through_date) != plan.lake_state:
+            raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
+        build_db = _own_build(settings, plan)
+        # under the lock again: a newer run may have published since this one's ingest
+        plan.target = publish_target(settings, str(plan.as_of))
+        snapshot = plan.target == "snapshot"
+        info = run_info(settings, plan.run_id, plan.fingerprint, plan.as_of, plan.through)
+        target = publish(
+            settings,
+            build_db,
+            _published_extras(settings, info, plan.through),
+            info | {"through": plan.through, "as_of": plan.as_of},
+            target=target_path(settings, plan),
+            marker_file=settings.snapshot_marker(str(plan.as_of)) if snapshot else settings.published_marker,
+        )
     if snapshot:
         log.info(
             "as of %s, older than the published marts: published the snapshot %s; %s is unchanged",
@@ -242,7 +274,7 @@ def stage_publish(settings: Settings, plan: Plan) -> Path | None:
             settings.warehouse,
         )
     faults.failpoint("publish.done")
-    build_db.unlink(missing_ok=True)
+    shutil.rmtree(build_db.parent, ignore_errors=True)
     return target
 
 

@@ -43,7 +43,7 @@ def built(tmp_path_factory):
     plan = pipeline.stage_ingest(settings, None)
     pipeline.stage_build(settings, plan)
     pristine = base / "pristine.duckdb"
-    shutil.copy(pipeline.build_database(settings), pristine)
+    shutil.copy(pipeline.run_build(settings, plan.run_id), pristine)
     return settings, pristine, base
 
 
@@ -309,7 +309,7 @@ def test_tampering_between_build_and_audit_stops_the_pipeline_before_publish(bui
     assert plan.lake_state
     before = settings.warehouse.read_bytes() if settings.warehouse.exists() else None
     pipeline.stage_build(settings, plan)
-    con = duckdb.connect(str(pipeline.build_database(settings)))
+    con = duckdb.connect(str(pipeline.run_build(settings, plan.run_id)))
     con.execute("update marts.period_retention set new_customers = new_customers + 1 where period_grain = 'year'")
     con.close()
     with pytest.raises(AuditFailed, match="period_end_identity failed: year 2023-01-01"):

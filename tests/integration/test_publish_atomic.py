@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 
+import duckdb
 import pytest
 
 from retention import pipeline
@@ -80,3 +81,42 @@ def test_a_build_whose_lake_changed_before_the_publish_is_not_published(warehous
 
     assert "published" in warehouse.run("run").stdout
     assert_marts_equal_reference(warehouse)
+
+
+def test_runs_interleaved_stage_by_stage_each_audit_and_publish_their_own_build(warehouse):
+    """As Airflow interleaves a backfill with the nightly run, task by task under the writer pool: the
+    backfill builds, the nightly run ingests, builds, audits and publishes, then the backfill audits and
+    publishes its own build as a snapshot. Nothing of either is left in the state folder; a failed
+    stage keeps its run's build, and the next run removes it."""
+    write_demo_landing(warehouse.landing, customers=60, months=4)  # batches 2023-02-01 .. 2023-05-01
+    settings = load_settings(warehouse.env)
+    backfill = pipeline.stage_ingest(settings, dt.date(2023, 3, 15))
+    pipeline.stage_build(settings, backfill)
+
+    nightly = pipeline.stage_ingest(settings, None)
+    pipeline.stage_build(settings, nightly)
+    pipeline.stage_audit(settings, nightly)
+    assert pipeline.stage_publish(settings, nightly) == warehouse.path
+
+    pipeline.stage_audit(settings, backfill)
+    snapshot = pipeline.stage_publish(settings, backfill)
+    assert snapshot == settings.snapshot("2023-03-01")
+    assert_marts_equal_reference(snapshot, warehouse.landing, dt.date(2023, 3, 15))
+    assert_marts_equal_reference(warehouse)
+    con = duckdb.connect(str(snapshot), read_only=True)
+    newest = con.execute("select max(batch_date) from audit.load_manifest").fetchone()
+    con.close()
+    assert newest == (dt.date(2023, 3, 1),)  # the batches it was built from, not those loaded since
+    assert not list((settings.state_dir / "builds").iterdir())
+
+    failing = pipeline.stage_ingest(settings, None, full_refresh=True)
+    pipeline.stage_build(settings, failing)
+    orders = warehouse.landing / "2023-05-01" / "orders.csv"
+    orders.write_text(orders.read_text() + "LATE-1,LATE-C1,2023-04-30 10:00:00,12.50,USD,completed\n")
+    ingest(settings)
+    with pytest.raises(RunFailed, match="the lake changed"):
+        pipeline.stage_publish(settings, failing)
+    kept = settings.run_build_dir(failing.run_id)
+    assert (kept / "build.duckdb").exists() and "lake changed" in (kept / pipeline.FAILED_MARK).read_text()
+    pipeline.stage_ingest(settings, None)
+    assert not kept.exists()
