@@ -15,16 +15,27 @@ from .config import Settings
 from .sql import sql_text
 
 
-def connect(settings: Settings, database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(database), read_only=read_only)
+def session_settings(settings: Settings) -> dict[str, str]:
+    """The DuckDB settings every connection of the warehouse runs with."""
+    return {
+        "memory_limit": settings.memory_limit,
+        "temp_directory": str(settings.temp_dir),
+        "threads": str(settings.threads),
+        "TimeZone": "UTC",  # timestamps are UTC instants; calendars convert explicitly
+        "preserve_insertion_order": "true",  # the default, and the lake's lines depend on it
+    }
+
+
+def configured(con: duckdb.DuckDBPyConnection, session: dict[str, str]) -> duckdb.DuckDBPyConnection:
     try:
-        con.execute(f"set memory_limit = {sql_text(settings.memory_limit)}")
-        con.execute(f"set temp_directory = {sql_text(str(settings.temp_dir))}")
-        con.execute(f"set threads = {settings.threads}")
-        con.execute("set TimeZone = 'UTC'")  # timestamps are UTC instants; calendars convert explicitly
-        con.execute("set preserve_insertion_order = true")  # the default, and the lake's lines depend on it
+        for name, value in session.items():
+            con.execute(f"set {name} = {sql_text(value)}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def connect(settings: Settings, database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    return configured(duckdb.connect(str(database), read_only=read_only), session_settings(settings))

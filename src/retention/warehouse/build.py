@@ -6,6 +6,7 @@ Readers never open this file; it becomes visible only through `publish`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -14,11 +15,11 @@ import sys
 from pathlib import Path
 
 from ..config import Settings
-from ..database import connect
+from ..database import connect, session_settings
 from ..errors import BuildFailed
 from ..ingest import lake
 from ..lock import held_descriptors
-from . import lifetime_value
+from . import dbt_steps
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
 
@@ -41,14 +42,11 @@ def create_raw_views(settings: Settings, database: Path) -> None:
         con.close()
 
 
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
-def _failures(target: Path) -> list[str]:
+def _failures(results_dir: Path) -> list[str]:
+    """The failed nodes of the last dbt step that ran, with dbt's first line about each."""
+    steps = sorted(results_dir.glob("*.json"))
     try:
-        results = json.loads((target / "run_results.json").read_text())["results"]
+        results = json.loads(steps[-1].read_text())["results"] if steps else []
     except (OSError, ValueError, KeyError):
         return []
     out = []
@@ -82,12 +80,57 @@ def node_results(settings: Settings) -> list[str]:
     return lines
 
 
-def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.date | None) -> None:
-    """`dbt <args>` against `database` in a child process (dbt keeps its DuckDB connection open for
-    as long as its process lives); raises BuildFailed naming the models and tests that failed."""
+# The models built on the lifetime-value fit (dbt source `clv`, written by lifetime_value.py) and
+# everything downstream of them: dbt builds the rest first, then the fit runs, then these.
+AFTER_FIT = "source:clv+"
+THREADS = "2"  # independent models and tests overlap: dbt's own per-node work then hides behind DuckDB's
+
+
+def _unit_tests_digest(settings: Settings) -> str:
+    """What dbt's unit tests are a function of: the project's code, the calendar zone, dbt's version."""
+    from importlib.metadata import version
+
+    from ..fingerprint import tree_digest
+
+    parts = [tree_digest(settings.dbt_project_dir), settings.timezone, version("dbt-core"), version("dbt-duckdb")]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+
+
+def _unit_tests_passed(settings: Settings) -> Path:
+    return settings.dbt_dir / "unit_tests_passed"
+
+
+def run_steps(settings: Settings, database: Path, through: dt.date | None) -> None:
+    """dbt build of everything but the lifetime-value marts, the fit, then dbt build of those, in one
+    child process (dbt_steps.py); raises BuildFailed naming the models and tests that failed.
+
+    dbt's unit tests prove the formulas, which change only with the code: they run when the project,
+    the calendar zone or dbt changed since they last passed (and always in `make test`), not every night."""
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)
+    kept = _build_results(settings)
+    shutil.rmtree(kept, ignore_errors=True)
+    digest = _unit_tests_digest(settings)
+    passed = _unit_tests_passed(settings)
+    proven = passed.is_file() and passed.read_text().strip() == digest
+    skip_units = ["--exclude-resource-type", "unit_test"] if proven else []
     target = settings.dbt_dir / "target"
-    (target / "run_results.json").unlink(missing_ok=True)
+    request = {
+        "database": str(database),
+        "common_args": [
+            "--threads", THREADS,
+            "--project-dir", str(settings.dbt_project_dir),
+            "--profiles-dir", str(settings.dbt_project_dir),
+            "--target-path", str(target),
+            "--log-path", str(settings.dbt_dir / "logs"),
+        ],
+        "steps": [["--exclude", AFTER_FIT, *skip_units], "fit", ["--select", AFTER_FIT, *skip_units]],
+        "target_path": str(target),
+        "results_dir": str(kept),
+        "duckdb_settings": session_settings(settings),
+        "clv_horizon_days": settings.clv_horizon_days,
+    }  # fmt: skip
+    request_file = settings.dbt_dir / "steps_request.json"
+    request_file.write_text(json.dumps(request, indent=2))
     env = dict(
         os.environ,
         RETENTION_BUILD_DATABASE=str(database),
@@ -100,52 +143,26 @@ def run_dbt(settings: Settings, database: Path, args: list[str], through: dt.dat
         RETENTION_CLV_HORIZON_DAYS=str(settings.clv_horizon_days),
         RETENTION_THROUGH_DATE=(through or dt.date(9999, 12, 31)).isoformat(),
     )
-    cli = [
-        _dbt_executable(),
-        *args,
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.dbt_project_dir),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(settings.dbt_dir / "logs"),
-    ]
+    cli = [sys.executable, "-m", "retention.warehouse.dbt_steps", str(request_file)]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, pass_fds=held_descriptors())
-    (settings.dbt_dir / "last_output.log").write_text(done.stdout + done.stderr)
-    kept = _build_results(settings)
-    if (target / "run_results.json").is_file():  # kept per step: the next dbt step overwrites it
-        kept.mkdir(exist_ok=True)
-        shutil.copyfile(target / "run_results.json", kept / f"{len(list(kept.glob('*.json'))):02d}.json")
+    output = settings.dbt_dir / "last_output.log"
+    output.write_text(done.stdout + done.stderr)
     if done.returncode == 0:
+        if not proven:
+            passed.write_text(digest + "\n")
         return
-    failures = _failures(target)
+    if done.returncode == dbt_steps.EXIT_FIT_FAILED:
+        raise BuildFailed(done.stderr.strip().splitlines()[-1] + f" (full output: {output})")
+    failures = _failures(kept) if done.returncode == dbt_steps.EXIT_STEP_FAILED else []
     if not failures:
         tail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()][-3:]
         failures = [" / ".join(tail) or f"exit code {done.returncode}"]
-    raise BuildFailed(f"dbt {args[0]} failed: " + "; ".join(failures) + f" (full output: {settings.dbt_dir / 'last_output.log'})")
-
-
-# The models built on the lifetime-value fit (dbt source `clv`, written by lifetime_value.py) and
-# everything downstream of them: dbt builds the rest first, then the fit runs, then these.
-AFTER_FIT = "source:clv+"
-
-
-def fit_lifetime_value(settings: Settings, database: Path) -> None:
-    con = connect(settings, str(database))
-    try:
-        lifetime_value.fit_lifetime_value(con, settings.clv_horizon_days)
-    finally:
-        con.close()
+    raise BuildFailed("dbt build failed: " + "; ".join(failures) + f" (full output: {output})")
 
 
 def build(settings: Settings, through: dt.date | None) -> Path:
     database = build_database(settings)
     database.unlink(missing_ok=True)
-    shutil.rmtree(_build_results(settings), ignore_errors=True)
     create_raw_views(settings, database)
-    run_dbt(settings, database, ["build", "--threads", "1", "--exclude", AFTER_FIT], through)
-    fit_lifetime_value(settings, database)
-    run_dbt(settings, database, ["build", "--threads", "1", "--select", AFTER_FIT], through)
+    run_steps(settings, database, through)
     return database

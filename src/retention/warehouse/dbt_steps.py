@@ -1,0 +1,91 @@
+"""The build's child process: both dbt steps and the lifetime-value fit between them, in one process.
+
+    python -m retention.warehouse.dbt_steps REQUEST.json
+
+dbt is run through its programmatic entry point (`dbtRunner`): the project is parsed once and the
+manifest serves both steps, so the second step costs neither a new interpreter nor a new parse (about
+4 s a run). It stays a child process because dbt keeps its DuckDB database open for as long as its
+process lives: the parent (`build.py`) can outlive it, and the writer lock's descriptor is inherited,
+so a killed parent keeps the warehouse locked until this process is gone too.
+
+The request names the database, the dbt arguments each step shares, the steps' selections, where to
+keep each step's run_results.json, and the fit's DuckDB settings. Exit codes: 0 built; 1 a dbt step
+failed (its run_results name the nodes); 2 dbt could not run (its output says why); 3 the fit failed
+(its one-line reason is the last line of standard error).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+EXIT_STEP_FAILED, EXIT_DBT_ERROR, EXIT_FIT_FAILED = 1, 2, 3
+
+
+def _release_dbt_database() -> None:
+    """dbt-duckdb keeps one DuckDB instance per process between invocations; the fit opens the file with
+    the warehouse's own settings, which DuckDB refuses while an instance with other settings is open."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
+def _fit(request: dict) -> None:
+    import duckdb
+
+    from ..database import configured
+    from . import lifetime_value
+
+    con = configured(duckdb.connect(request["database"]), request["duckdb_settings"])
+    try:
+        lifetime_value.fit_lifetime_value(con, int(request["clv_horizon_days"]))
+    finally:
+        con.close()
+
+
+def main(argv: list[str]) -> int:
+    request = json.loads(Path(argv[0]).read_text())
+    # the fit's numpy, scipy and pandas take a second to import: on the side, while dbt's first step runs
+    threading.Thread(target=importlib.import_module, args=(f"{__package__}.lifetime_value",), daemon=True).start()
+    from dbt.cli.main import dbtRunner
+
+    common: list[str] = request["common_args"]
+    parsed = dbtRunner().invoke(["parse", *common])
+    if not parsed.success:
+        print(f"dbt parse failed: {parsed.exception or 'see the output above'}", file=sys.stderr)
+        return EXIT_DBT_ERROR
+    runner = dbtRunner(manifest=parsed.result)  # type: ignore[arg-type]  # parse's result is the Manifest
+    kept = Path(request["results_dir"])
+    kept.mkdir(parents=True, exist_ok=True)
+    target = Path(request["target_path"])
+    for number, step in enumerate(request["steps"]):
+        if step == "fit":
+            _release_dbt_database()
+            try:
+                _fit(request)
+            except Exception as e:  # noqa: BLE001 - reported to the parent as one line
+                first_line = (str(e).strip().splitlines() or [""])[0]
+                print(f"the lifetime-value fit failed: {type(e).__name__}: {first_line}", file=sys.stderr)
+                return EXIT_FIT_FAILED
+            continue
+        (target / "run_results.json").unlink(missing_ok=True)
+        done = runner.invoke(["build", *step, *common])
+        if (target / "run_results.json").is_file():
+            shutil.copyfile(target / "run_results.json", kept / f"{number:02d}.json")
+        if done.exception is not None:
+            print(f"dbt could not run: {done.exception}", file=sys.stderr)
+            return EXIT_DBT_ERROR
+        if not done.success:
+            return EXIT_STEP_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
