@@ -17,12 +17,12 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
 install: $(VENV)/.installed
 
+# --compile-bytecode: every dbt, Airflow and CLI process would otherwise compile its imports from source
+# again each time it starts wherever PYTHONDONTWRITEBYTECODE is set (seconds per process)
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip --version > /dev/null 2>&1 || $(BIN)/python -m ensurepip > /dev/null  # a venv made by uv has no pip
 	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
-	# --compile-bytecode: every dbt, Airflow and CLI process would otherwise compile its imports from source
-	# again each time it starts wherever PYTHONDONTWRITEBYTECODE is set (seconds per process)
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $@

@@ -6,6 +6,7 @@ backfill over past dates writes one snapshot per date and leaves today's marts a
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
 import os
 import secrets
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -126,8 +128,30 @@ def landing(tmp_path_factory) -> Path:
     return landing
 
 
+class Webhook(http.server.BaseHTTPRequestHandler):
+    """What the DAG's callbacks POST to RETENTION_NOTIFY_WEBHOOK, kept in `received`."""
+
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        Webhook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory, landing):
+def webhook() -> str:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/retention"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory, landing, webhook):
     base = tmp_path_factory.mktemp("airflow_server")
     wh = Warehouse(base)
     database = f"retention_airflow_{secrets.token_hex(4)}"
@@ -140,6 +164,7 @@ def airflow(tmp_path_factory, landing):
     }
     env |= {
         "RETENTION_LANDING_DIR": str(landing),
+        "RETENTION_NOTIFY_WEBHOOK": webhook,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -258,6 +283,21 @@ def test_task_logs_say_what_happened(airflow, triggered):
     assert "rows read" in ingest and "(as of 2023-07-03)" in ingest
     assert "model.retention.period_retention: success" in build
     assert "audit of run" in audit and " ok " in audit and " rows" in audit
+
+
+def test_the_run_summary_is_kept_and_posted_to_the_webhook(airflow, triggered):
+    """The DAG's success callback (run by Airflow's DAG processor) writes the run's summary in the state
+    folder and POSTs it to RETENTION_NOTIFY_WEBHOOK."""
+    _, wh = airflow
+    run_id = triggered[0]["dag_run_id"]
+    deadline = time.monotonic() + 120
+    while not [m for m in Webhook.received if m.get("run_id") == run_id]:
+        assert time.monotonic() < deadline, f"no summary of {run_id} was posted; received {Webhook.received}"
+        time.sleep(1)
+    [posted] = [m for m in Webhook.received if m.get("run_id") == run_id]
+    assert posted["state"] == "success" and posted["dag_id"] == DAG and posted["end_date"]
+    kept = json.loads((wh.state / "airflow_runs" / f"{run_id.replace(':', '-')}.json").read_text())
+    assert kept == posted
 
 
 def test_the_asset_event_carries_the_as_of_date_and_fires_only_when_the_warehouse_changed(airflow, triggered):
