@@ -66,3 +66,19 @@ def test_a_fit_that_fails_is_one_sentence_and_publishes_nothing(warehouse, tmp_p
     assert len(said) == 1 and '"revenue"' in said[0] and "last_output.log" in said[0], done.stderr
     assert "Traceback" not in done.stderr
     assert file_digest(warehouse.path) == before
+
+
+def test_a_model_dbt_cannot_parse_is_one_line_naming_the_file(warehouse, tmp_path):
+    write_demo_landing(warehouse.landing, customers=40, months=3)
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    (project / "dbt_project" / "models" / "marts" / "oops.sql").write_text("select {{ broken( from x\n")
+    warehouse.env["RETENTION_HOME"] = str(project)
+
+    done = warehouse.run("run", check=False)
+
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [said] = [line for line in done.stderr.splitlines() if "dbt could not parse the project" in line]
+    assert "models/marts/oops.sql" in said and "last_output.log" in said
+    assert not warehouse.path.exists()

@@ -105,7 +105,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
     child process (dbt_steps.py); raises BuildFailed naming the models and tests that failed.
 
     dbt's unit tests prove the formulas, which change only with the code: they run when the project,
-    the calendar zone or dbt changed since they last passed (and always in `make test`), not every night."""
+    the calendar zone or dbt changed since they last passed (so on every fresh state folder), not every night."""
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)
     kept = _build_results(settings)
     shutil.rmtree(kept, ignore_errors=True)
@@ -151,8 +151,9 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
         if not proven:
             passed.write_text(digest + "\n")
         return
-    if done.returncode == dbt_steps.EXIT_FIT_FAILED:
-        raise BuildFailed(done.stderr.strip().splitlines()[-1] + f" (full output: {output})")
+    said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+    if done.returncode in (dbt_steps.EXIT_FIT_FAILED, dbt_steps.EXIT_DBT_ERROR):
+        raise BuildFailed(f"{said} (full output: {output})")
     failures = _failures(kept) if done.returncode == dbt_steps.EXIT_STEP_FAILED else []
     if not failures:
         tail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()][-3:]

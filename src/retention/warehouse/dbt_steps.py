@@ -11,7 +11,7 @@ so a killed parent keeps the warehouse locked until this process is gone too.
 The request names the database, the dbt arguments each step shares, the steps' selections, where to
 keep each step's run_results.json, and the fit's DuckDB settings. Exit codes: 0 built; 1 a dbt step
 failed (its run_results name the nodes); 2 dbt could not run (its output says why); 3 the fit failed
-(its one-line reason is the last line of standard error).
+(2 and 3: the one-line reason is the last line of standard error).
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ import threading
 from pathlib import Path
 
 EXIT_STEP_FAILED, EXIT_DBT_ERROR, EXIT_FIT_FAILED = 1, 2, 3
+
+
+def _say(message: str) -> None:
+    """The parent reports the last line of standard error: one line, dbt's multi-line errors folded."""
+    print(" / ".join(line.strip() for line in message.splitlines() if line.strip())[:1000], file=sys.stderr)
 
 
 def _release_dbt_database() -> None:
@@ -59,7 +64,7 @@ def main(argv: list[str]) -> int:
     common: list[str] = request["common_args"]
     parsed = dbtRunner().invoke(["parse", *common])
     if not parsed.success:
-        print(f"dbt parse failed: {parsed.exception or 'see the output above'}", file=sys.stderr)
+        _say(f"dbt could not parse the project: {parsed.exception or 'see the full output'}")
         return EXIT_DBT_ERROR
     runner = dbtRunner(manifest=parsed.result)  # type: ignore[arg-type]  # parse's result is the Manifest
     kept = Path(request["results_dir"])
@@ -71,8 +76,7 @@ def main(argv: list[str]) -> int:
             try:
                 _fit(request)
             except Exception as e:  # noqa: BLE001 - reported to the parent as one line
-                first_line = (str(e).strip().splitlines() or [""])[0]
-                print(f"the lifetime-value fit failed: {type(e).__name__}: {first_line}", file=sys.stderr)
+                _say(f"the lifetime-value fit failed: {type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}")
                 return EXIT_FIT_FAILED
             continue
         (target / "run_results.json").unlink(missing_ok=True)
@@ -80,7 +84,7 @@ def main(argv: list[str]) -> int:
         if (target / "run_results.json").is_file():
             shutil.copyfile(target / "run_results.json", kept / f"{number:02d}.json")
         if done.exception is not None:
-            print(f"dbt could not run: {done.exception}", file=sys.stderr)
+            _say(f"dbt could not run: {done.exception}")
             return EXIT_DBT_ERROR
         if not done.success:
             return EXIT_STEP_FAILED
