@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -215,5 +216,17 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
 
 
+def entry() -> None:
+    """The `retention` command: main(), then out without the interpreter's teardown, which frees every
+    module of great-expectations, dbt and pandas one by one (0.8 s after each run). Everything that
+    must reach the disk is written and closed by then; the console streams and the log are flushed here.
+    An unexpected exception still leaves the normal way, with its traceback."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

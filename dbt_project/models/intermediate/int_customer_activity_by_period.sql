@@ -15,7 +15,9 @@ by_{{ grain.name }} as (
         {{ period_start(grain.name, 'ordered_at_local') }} as period_start,
         customer_id,
         count(*) as completed_orders,
-        sum(amount) as revenue
+        -- amounts are decimal(18, 4): the sum stays there (not DuckDB's 38-digit sum), so every model
+        -- after this one adds, compares and rounds 64-bit decimals
+        cast(sum(amount) as decimal(18, 4)) as revenue
     from completed_orders
     group by 1, 2, 3
 

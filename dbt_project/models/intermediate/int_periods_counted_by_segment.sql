@@ -39,7 +39,9 @@ first_periods as (
 -- Each active customer-period with the customer's revenue in the period before (null: not active
 -- then) and whether it is the customer's first active period. Joined once per customer, before the
 -- segments multiply the rows: a customer has one value per segment type, so this holds in each.
-customer_periods as (
+-- materialized: otherwise DuckDB joins the segments first and then the first periods on three times
+-- the rows (measured on 1M orders: 1.6 s against 0.9 s)
+customer_periods as materialized (
 
     select
         current_activity.period_grain,
