@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -48,6 +47,7 @@ def _fit(request: dict) -> None:
 
 def main(argv: list[str]) -> int:
     request = json.loads(Path(argv[0]).read_text())
+    from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
     common: list[str] = request["common_args"]
@@ -61,7 +61,6 @@ def main(argv: list[str]) -> int:
     runner = dbtRunner(manifest=parsed.result)  # type: ignore[arg-type]  # parse's result is the Manifest
     kept = Path(request["results_dir"])
     kept.mkdir(parents=True, exist_ok=True)
-    target = Path(request["target_path"])
     for number, step in enumerate(request["steps"]):
         if step == "fit":
             try:
@@ -70,10 +69,9 @@ def main(argv: list[str]) -> int:
                 _say(f"the lifetime-value fit failed: {type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}")
                 return EXIT_FIT_FAILED
             continue
-        (target / "run_results.json").unlink(missing_ok=True)
         done = runner.invoke(["build", *step, *common])
-        if (target / "run_results.json").is_file():
-            shutil.copyfile(target / "run_results.json", kept / f"{number:02d}.json")
+        if isinstance(done.result, RunExecutionResult):  # this step's run_results.json (None: dbt could not run)
+            done.result.write(str(kept / f"{number:02d}.json"))
         if done.exception is not None:
             _say(f"dbt could not run: {done.exception}")
             return EXIT_DBT_ERROR
