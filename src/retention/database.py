@@ -26,9 +26,23 @@ def session_settings(settings: Settings) -> dict[str, str]:
     }
 
 
+# Settings of the DuckDB instance, given when a file is first opened in a process (dbt's profile gives them
+# as config_options). Another connection to that file in the same process must give the same ones.
+INSTANCE_SETTINGS = ("memory_limit", "temp_directory")
+
+
+def instance_config(session: dict[str, str]) -> dict[str, str | bool | int | float | list[str]]:
+    return {name: session[name] for name in INSTANCE_SETTINGS}
+
+
 def configured(con: duckdb.DuckDBPyConnection, session: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """`con` with the settings of `session`. A setting that already holds is left alone: a connection to a
+    file this process has open shares its DuckDB instance (the fit shares dbt's), and DuckDB refuses to
+    set temp_directory again once the instance has spilled there, even to the same folder."""
     try:
         for name, value in session.items():
+            if str(con.execute("select current_setting(?)", [name]).fetchone()[0]) == value:  # type: ignore[index]
+                continue
             con.execute(f"set {name} = {sql_text(value)}")
     except BaseException:
         con.close()

@@ -33,12 +33,14 @@ def _say(message: str) -> None:
 def _fit(request: dict) -> None:
     import duckdb
 
-    from ..database import configured
+    from ..database import configured, instance_config
     from . import lifetime_value
 
-    # dbt holds the file open in this process: DuckDB gives this connection the same database instance, so
-    # dbt's connections stay open for the second step (closing them and opening again cost 0.4 s a run)
-    con = configured(duckdb.connect(request["database"]), request["duckdb_settings"])
+    # dbt holds the file open in this process: with the same instance settings DuckDB gives this connection
+    # the same database instance, so dbt's connections stay open for the second step (closing them and
+    # opening again cost 0.4 s a run)
+    session = request["duckdb_settings"]
+    con = configured(duckdb.connect(request["database"], config=instance_config(session)), session)
     try:
         lifetime_value.fit_lifetime_value(con, int(request["clv_horizon_days"]))
     finally:
