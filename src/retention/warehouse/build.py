@@ -43,7 +43,8 @@ def create_raw_views(settings: Settings, database: Path) -> None:
 
 
 def _failures(results_dir: Path) -> list[str]:
-    """The failed nodes of the last dbt step that ran, with dbt's first line about each."""
+    """The failed nodes of the last dbt step that ran, each with dbt's headline and the database's reason
+    (a failed model's message is "Runtime Error in model …" and then DuckDB's error on the next line)."""
     steps = sorted(results_dir.glob("*.json"))
     try:
         results = json.loads(steps[-1].read_text())["results"] if steps else []
@@ -52,8 +53,8 @@ def _failures(results_dir: Path) -> list[str]:
     out = []
     for r in results:
         if r.get("status") in ("error", "fail", "runtime error"):
-            message = (r.get("message") or "").strip().splitlines()
-            out.append(f"{r['unique_id']}: {r['status']}" + (f" ({message[0][:300]})" if message else ""))
+            message = [line.strip() for line in (r.get("message") or "").splitlines() if line.strip()][:2]
+            out.append(f"{r['unique_id']}: {r['status']}" + (f" ({' / '.join(message)[:500]})" if message else ""))
     return out
 
 
