@@ -14,53 +14,10 @@ segments as (
 
 ),
 
-activity as (
+-- each active customer-period with its state, from the customer's own previous active period
+classified as (
 
-    select
-        period_grain,
-        period_start,
-        customer_id,
-        revenue
-    from {{ ref('int_customer_activity_by_period') }}
-
-),
-
-first_periods as (
-
-    select
-        period_grain,
-        customer_id,
-        min(period_start) as first_period_start
-    from activity
-    group by 1, 2
-
-),
-
--- Each active customer-period with the customer's revenue in the period before (null: not active
--- then) and whether it is the customer's first active period. Joined once per customer, before the
--- segments multiply the rows: a customer has one value per segment type, so this holds in each.
--- materialized: otherwise DuckDB joins the segments first and then the first periods on three times
--- the rows (measured on 1M orders: 1.6 s against 0.9 s)
-customer_periods as materialized (
-
-    select
-        current_activity.period_grain,
-        current_activity.period_start,
-        current_activity.customer_id,
-        current_activity.revenue,
-        previous_activity.revenue as previous_revenue,
-        current_activity.period_start = first_periods.first_period_start as is_first_period
-    from activity as current_activity
-    inner join periods
-        on periods.period_grain = current_activity.period_grain
-        and periods.period_start = current_activity.period_start
-    inner join first_periods
-        on first_periods.period_grain = current_activity.period_grain
-        and first_periods.customer_id = current_activity.customer_id
-    left join activity as previous_activity
-        on previous_activity.period_grain = current_activity.period_grain
-        and previous_activity.period_start = periods.previous_period_start
-        and previous_activity.customer_id = current_activity.customer_id
+    select * from {{ ref('int_customer_periods_classified') }}
 
 ),
 
@@ -78,21 +35,18 @@ active_totals as (
     select
         segments.segment_type,
         segments.segment_value,
-        customer_periods.period_grain,
-        customer_periods.period_start,
+        classified.period_grain,
+        classified.period_start,
         count(*) as active_customers,
-        sum(customer_periods.revenue) as revenue,
-        count(*) filter (where customer_periods.is_first_period) as new_customers,
-        count(customer_periods.previous_revenue) as retained_customers,
-        sum(customer_periods.revenue) filter (
-            where customer_periods.previous_revenue is not null
-        ) as retained_revenue,
-        -- least() skips nulls: only customers active in the period before retain any revenue
-        sum(least(customer_periods.revenue, customer_periods.previous_revenue)) filter (
-            where customer_periods.previous_revenue is not null
+        sum(classified.revenue) as revenue,
+        count(*) filter (where classified.lifecycle_state = 'new') as new_customers,
+        count(*) filter (where classified.lifecycle_state = 'retained') as retained_customers,
+        sum(classified.revenue) filter (where classified.lifecycle_state = 'retained') as retained_revenue,
+        sum(least(classified.revenue, classified.previous_revenue)) filter (
+            where classified.lifecycle_state = 'retained'
         ) as gross_retained_revenue
-    from customer_periods
-    inner join segments on segments.customer_id = customer_periods.customer_id
+    from classified
+    inner join segments on segments.customer_id = classified.customer_id
     group by 1, 2, 3, 4
 
 ),

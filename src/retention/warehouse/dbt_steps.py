@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
+import multiprocessing.util
+import os
 import sys
 import threading
 from pathlib import Path
@@ -82,5 +85,39 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _checkpointed(request: dict) -> bool:
+    """Everything dbt and the fit wrote is in the database file itself, not only in its write-ahead log."""
+    import duckdb
+
+    from ..database import instance_config
+
+    try:
+        # the same instance dbt holds (same file, same instance settings): its CHECKPOINT writes dbt's work
+        con = duckdb.connect(request["database"], config=instance_config(request["duckdb_settings"]))
+        try:
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    except Exception:  # noqa: BLE001 - then the normal exit closes the database, as it always did
+        return False
+    return True
+
+
+def leave(argv: list[str]) -> None:
+    """main(), then out without the interpreter's teardown once the database is checkpointed: freeing
+    dbt's modules one by one took 0.6 s after every build. dbt has finished and closed its connections
+    by then; standard output and error (the parent reads both) and dbt.log are flushed here."""
+    code = main(argv)
+    if _checkpointed(json.loads(Path(argv[0]).read_text())):
+        # multiprocessing's exit handler, as atexit would run it: it releases dbt's named semaphores, which
+        # its resource tracker (a process of its own, writing to our standard error) reports as leaked otherwise
+        multiprocessing.util._exit_function()  # type: ignore[attr-defined]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()  # dbt.log
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    leave(sys.argv[1:])
