@@ -78,3 +78,29 @@ def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp
     assert done.returncode != 0
     assert "dbt build failed" in done.stderr and "period_retention" in done.stderr
     assert file_digest(published.path) == before
+
+
+def test_a_mart_that_breaks_its_contract_stops_the_publish_and_names_the_rule(published, tmp_path):
+    before = file_digest(published.path)
+    # A copy of the project whose lifecycle mart labels churned customers 'lost', with the unit test that
+    # would catch it removed: the check constraint on lifecycle_state (the mart's contract) must.
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    model = project / "dbt_project" / "models" / "marts" / "customer_lifecycle.sql"
+    assert "'churned' as lifecycle_state" in model.read_text()  # else nothing is planted below
+    model.write_text(model.read_text().replace("'churned' as lifecycle_state", "'lost' as lifecycle_state"))
+    units = project / "dbt_project" / "models" / "marts" / "_marts__unit_tests.yml"
+    text = units.read_text()
+    start = text.index("  - name: customer_lifecycle_adds_a_churned_row")
+    units.write_text(text[:start] + text[text.index("  - name: ", start + 10) :])
+    published.env["RETENTION_HOME"] = str(project)
+    write_batch(published.landing, "2024-03-01", customers=[], orders=orders(2, 3))
+
+    done = published.run("run", check=False)
+
+    assert done.returncode != 0
+    said = [line for line in done.stderr.splitlines() if "dbt build failed" in line]
+    assert len(said) == 1 and "model.retention.customer_lifecycle" in said[0], done.stderr
+    assert "CHECK constraint failed" in said[0] and "lifecycle_state in" in said[0].lower(), said[0]
+    assert file_digest(published.path) == before

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from ..lock import held_descriptors
 from . import dbt_steps
 
 RAW_TABLES = ("customers", "orders", "quarantine", "manifest")
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def build_database(settings: Settings) -> Path:
@@ -53,7 +55,8 @@ def _failures(results_dir: Path) -> list[str]:
     out = []
     for r in results:
         if r.get("status") in ("error", "fail", "runtime error"):
-            message = [line.strip() for line in (r.get("message") or "").splitlines() if line.strip()][:2]
+            text = ANSI_COLOUR.sub("", r.get("message") or "")  # a failed unit test's diff comes coloured
+            message = [line.strip() for line in text.splitlines() if line.strip()][:2]
             out.append(f"{r['unique_id']}: {r['status']}" + (f" ({' / '.join(message)[:500]})" if message else ""))
     return out
 
