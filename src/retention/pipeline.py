@@ -14,7 +14,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +38,7 @@ from .run_info import changes, run_info, run_info_sql
 from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
 from .warehouse.build import build
-from .warehouse.publish import publish, read_marker, read_snapshot_marker
+from .warehouse.publish import Candidate, read_marker, read_snapshot_marker
 
 log = logging.getLogger(__name__)
 
@@ -214,14 +214,14 @@ def _own_build(settings: Settings, plan: Plan) -> Path:
     return database
 
 
-def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
+def stage_audit(settings: Settings, plan: Plan, while_judging: Callable[[], None] | None = None) -> list[CheckResult]:
     if plan.up_to_date:
         return []
     with _failure_marked(settings, plan):
         database = _own_build(settings, plan)
         reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
         checks = checks_for(settings, reference, freshness_label(settings, plan.through))
-        return audit(settings, database, plan.run_id, plan.through_date, checks, plan.loaded_batches)
+        return audit(settings, database, plan.run_id, plan.through_date, checks, plan.loaded_batches, while_judging)
 
 
 def _published_extras(settings: Settings, info: dict, through: str | None) -> dict[str, str]:
@@ -243,9 +243,15 @@ def _published_extras(settings: Settings, info: dict, through: str | None) -> di
     }
 
 
-def stage_publish(settings: Settings, plan: Plan) -> Path | None:
+def candidate_for(settings: Settings, plan: Plan) -> Candidate:
+    """The file `stage_publish` will swap in, to be written ahead (see `run`)."""
+    return Candidate(settings, run_build(settings, plan.run_id), target_path(settings, plan), plan.run_id)
+
+
+def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = None) -> Path | None:
     """Swap the audited build in: over $RETENTION_WAREHOUSE, or as the snapshot of the run's as-of date
-    when the published marts are newer (contract §3). Returns the file published, None when it was up to date."""
+    when the published marts are newer (contract §3). Returns the file published, None when it was up to date.
+    `candidate`: the new file, its marts already copied (or being copied) while the audit judged."""
     if plan.up_to_date:
         return None
     # Only the lake matters here: code edited while the run built does not change what it built from
@@ -258,12 +264,14 @@ def stage_publish(settings: Settings, plan: Plan) -> Path | None:
         plan.target = publish_target(settings, str(plan.as_of))
         snapshot = plan.target == "snapshot"
         info = run_info(settings, plan.run_id, plan.fingerprint, plan.as_of, plan.through)
-        target = publish(
-            settings,
-            build_db,
+        target = target_path(settings, plan)
+        if candidate is None or candidate.target != target or candidate.build_db != build_db:
+            if candidate is not None:
+                candidate.discard()
+            candidate = Candidate(settings, build_db, target, plan.run_id)
+        target = candidate.swap_in(
             _published_extras(settings, info, plan.through),
             info | {"through": plan.through, "as_of": plan.as_of},
-            target=target_path(settings, plan),
             marker_file=settings.snapshot_marker(str(plan.as_of)) if snapshot else settings.published_marker,
         )
     if snapshot:
@@ -289,6 +297,20 @@ class RunSummary:
     checks: list[CheckResult]
 
 
+@contextmanager
+def _written_ahead(settings: Settings, plan: Plan) -> Iterator[Candidate | None]:
+    """The publish's copy of the marts, written while great-expectations judges the audit's results: DuckDB
+    copies outside Python's lock while GX runs in Python (about 0.4 s off a night at a million orders).
+    The file is swapped in only by `stage_publish`, once the audit passed; removed when anything fails."""
+    candidate = None if plan.up_to_date else candidate_for(settings, plan)
+    try:
+        yield candidate
+    except BaseException:
+        if candidate is not None:
+            candidate.discard()
+        raise
+
+
 def run(settings: Settings, through: dt.date | None = None, full_refresh: bool = False) -> RunSummary:
     """The whole run under the writer lock (contract §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -303,9 +325,10 @@ def run(settings: Settings, through: dt.date | None = None, full_refresh: bool =
             threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         outcome["warnings"] = plan.warnings
         stage_build(settings, plan)
-        checks = stage_audit(settings, plan)
-        outcome["warnings"] = plan.warnings + check_warnings(checks)
-        published = stage_publish(settings, plan)
+        with _written_ahead(settings, plan) as candidate:
+            checks = stage_audit(settings, plan, candidate.start_copying if candidate else None)
+            outcome["warnings"] = plan.warnings + check_warnings(checks)
+            published = stage_publish(settings, plan, candidate)
         outcome["status"] = ("published " + plan.target) if published else "up to date"
     return RunSummary(plan, published, checks)
 

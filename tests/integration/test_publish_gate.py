@@ -58,6 +58,8 @@ def test_a_count_that_does_not_reconcile_stops_the_publish(published):
     assert "file_rows_reconcile" in done.stderr and "2024-02-01/orders.csv" in done.stderr
     assert "observed 5, expected 6" in done.stderr
     assert file_digest(published.path) == before
+    # the copy of the marts written while the audit judged is gone with it
+    assert sorted(p.name for p in published.path.parent.iterdir() if p.name.startswith(".")) == []
 
 
 def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -53,63 +54,112 @@ def _describe(con: duckdb.DuckDBPyConnection, schema: str, table: str, docs: tup
         con.execute(f"comment on column pub.{ident(schema)}.{ident(table)}.{ident(column)} is {sql_text(text)}")
 
 
-def publish(
-    settings: Settings,
-    build_db: Path,
-    extra_tables: dict[str, str],
-    marker: dict,
-    target: Path | None = None,
-    marker_file: Path | None = None,
-) -> Path:
-    """Replace `target` (default $RETENTION_WAREHOUSE; a snapshot of a past date otherwise) with the marts
-    of `build_db` plus `extra_tables` ({"schema.table": select over the attached databases `build`});
-    record `marker` in `marker_file` (default: the published marker) once it is in place."""
-    target = target or settings.warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{marker['run_id']}.tmp"
-    remove_debris(target)
-    con = connect(settings)
-    try:
-        con.execute(f"attach {sql_text(str(build_db))} as build (read_only)")
-        con.execute(f"attach {sql_text(str(tmp))} as pub (storage_version {sql_text(STORAGE_VERSION)})")
-        tables = [
-            (s, t)
-            for s, t in con.execute(
-                "select schema_name, table_name from duckdb_tables() where database_name = 'build' "
-                f"and schema_name in ({', '.join(sql_text(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
-            ).fetchall()
-        ]
-        for schema in {*PUBLISHED_SCHEMAS, *(name.split(".")[0] for name in extra_tables)}:
-            con.execute(f"create schema if not exists pub.{ident(schema)}")
-        for schema, table in tables:
-            con.execute(f"create table pub.{ident(schema)}.{ident(table)} as select * from build.{ident(schema)}.{ident(table)}")
-            _copy_comments(con, schema, table)
-            faults.failpoint("publish.writing")  # after each table copied: the temp file is half written
-        for name, select in extra_tables.items():
-            schema, table = name.split(".")
-            con.execute(f"create table pub.{ident(schema)}.{ident(table)} as {select}")
-            _describe(con, schema, table, AUDIT_TABLES.get(name))
-        con.execute("detach pub")
-        con.execute("detach build")
-    except BaseException:
-        con.close()
-        _unlink(tmp)
-        raise
-    con.close()
-    try:
-        _verify(tmp, [f"{s}.{t}" for s, t in tables] + list(extra_tables))
-        fsync(tmp)
-        faults.failpoint("publish.copied")
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    fsync(target.parent)
-    faults.failpoint("publish.renamed")
-    marker_file = marker_file or settings.published_marker
-    marker_file.parent.mkdir(parents=True, exist_ok=True)
-    write_text(marker_file, json.dumps(marker, indent=2, default=str))
-    return target
+class Candidate:
+    """The new warehouse file, written beside `target` (default $RETENTION_WAREHOUSE; a snapshot of a past
+    date otherwise) under a temporary name that readers never open.
+
+    `copy_marts` copies the build's marts into it, `swap_in` adds the audit tables, checks the file and
+    renames it over the target, and `discard` removes it. `retention run` copies the marts on a thread
+    while great-expectations judges the audit's results (DuckDB copies outside Python's lock, GX is
+    Python), and swaps the file in only once the audit passed; a run that fails leaves the target as it was."""
+
+    def __init__(self, settings: Settings, build_db: Path, target: Path, run_id: str) -> None:
+        self.settings, self.build_db, self.target = settings, build_db, target
+        self.tmp = target.parent / f".{target.name}.{run_id}.tmp"
+        self.tables: list[tuple[str, str]] = []
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._copier: threading.Thread | None = None
+        self._copy_error: BaseException | None = None
+
+    def copy_marts(self) -> None:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        remove_debris(self.target)
+        con = self._con = connect(self.settings)
+        try:
+            con.execute(f"attach {sql_text(str(self.build_db))} as build (read_only)")
+            con.execute(f"attach {sql_text(str(self.tmp))} as pub (storage_version {sql_text(STORAGE_VERSION)})")
+            self.tables = [
+                (s, t)
+                for s, t in con.execute(
+                    "select schema_name, table_name from duckdb_tables() where database_name = 'build' "
+                    f"and schema_name in ({', '.join(sql_text(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
+                ).fetchall()
+            ]
+            for schema in PUBLISHED_SCHEMAS:
+                con.execute(f"create schema if not exists pub.{ident(schema)}")
+            for schema, table in self.tables:
+                con.execute(
+                    f"create table pub.{ident(schema)}.{ident(table)} as select * from build.{ident(schema)}.{ident(table)}"
+                )
+                _copy_comments(con, schema, table)
+                faults.failpoint("publish.writing")  # after each table copied: the temp file is half written
+        except BaseException:
+            self.discard()
+            raise
+
+    def start_copying(self) -> None:
+        """`copy_marts` on a thread; `swap_in` waits for it (and raises what it raised)."""
+
+        def copy() -> None:
+            try:
+                self.copy_marts()
+            except BaseException as e:  # noqa: BLE001 - handed to swap_in, which raises it
+                self._copy_error = e
+
+        self._copier = threading.Thread(target=copy, name="publish-copy", daemon=True)
+        self._copier.start()
+
+    def _copied(self) -> duckdb.DuckDBPyConnection:
+        if self._copier is not None:
+            self._copier.join()
+            self._copier = None
+        if self._copy_error is not None:
+            raise self._copy_error
+        if self._con is None:
+            self.copy_marts()
+        assert self._con is not None
+        return self._con
+
+    def swap_in(self, extra_tables: dict[str, str], marker: dict, marker_file: Path | None = None) -> Path:
+        """Add `extra_tables` ({"schema.table": select over the attached database `build`}), replace the
+        target with the file, then record `marker` in `marker_file` (default: the published marker)."""
+        con = self._copied()
+        try:
+            for schema in {name.split(".")[0] for name in extra_tables}:
+                con.execute(f"create schema if not exists pub.{ident(schema)}")
+            for name, select in extra_tables.items():
+                schema, table = name.split(".")
+                con.execute(f"create table pub.{ident(schema)}.{ident(table)} as {select}")
+                _describe(con, schema, table, AUDIT_TABLES.get(name))
+            con.execute("detach pub")
+            con.execute("detach build")
+            con.close()
+            self._con = None
+            _verify(self.tmp, [f"{s}.{t}" for s, t in self.tables] + list(extra_tables))
+            fsync(self.tmp)
+            faults.failpoint("publish.copied")
+            os.replace(self.tmp, self.target)
+        except BaseException:
+            self.discard()
+            raise
+        fsync(self.target.parent)
+        faults.failpoint("publish.renamed")
+        marker_file = marker_file or self.settings.published_marker
+        marker_file.parent.mkdir(parents=True, exist_ok=True)
+        write_text(marker_file, json.dumps(marker, indent=2, default=str))
+        return self.target
+
+    def discard(self) -> None:
+        """Stop a copy under way (DuckDB's interrupt), close the file and remove it."""
+        if self._copier is not None and self._copier is not threading.current_thread():
+            if self._con is not None:
+                self._con.interrupt()
+            self._copier.join()
+            self._copier = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        _unlink(self.tmp)
 
 
 def _unlink(tmp: Path) -> None:
