@@ -62,17 +62,23 @@ def test_a_count_that_does_not_reconcile_stops_the_publish(published):
     assert sorted(p.name for p in published.path.parent.iterdir() if p.name.startswith(".")) == []
 
 
-def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp_path):
-    before = file_digest(published.path)
-    # A copy of the project whose period_retention miscounts churn, as a bad code change would.
+def _project_copy(published, tmp_path):
+    """A copy of the project for the run to use (RETENTION_HOME), for a test to plant a bad change in."""
     project = tmp_path / "project"
     shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    published.env["RETENTION_HOME"] = str(project)
+    return project
+
+
+def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp_path):
+    before = file_digest(published.path)
+    # A copy of the project whose period_retention miscounts churn, as a bad code change would.
+    project = _project_copy(published, tmp_path)
     model = project / "dbt_project" / "models" / "marts" / "period_retention.sql"
     correct = "cast(counted.customers_start - counted.retained_customers as bigint) as churned_customers"
     assert correct in model.read_text()  # else the planted bug below would plant nothing
     model.write_text(model.read_text().replace(correct, correct.replace("retained_customers", "retained_customers + 1")))
-    published.env["RETENTION_HOME"] = str(project)
     write_batch(published.landing, "2024-03-01", customers=[], orders=orders(2, 3))
 
     done = published.run("run", check=False)
@@ -86,9 +92,7 @@ def test_a_mart_that_breaks_its_contract_stops_the_publish_and_names_the_rule(pu
     before = file_digest(published.path)
     # A copy of the project whose lifecycle mart labels churned customers 'lost', with the unit test that
     # would catch it removed: the check constraint on lifecycle_state (the mart's contract) must.
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "dbt_project", project / "dbt_project", ignore=shutil.ignore_patterns("target", "logs"))
-    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    project = _project_copy(published, tmp_path)
     model = project / "dbt_project" / "models" / "marts" / "customer_lifecycle.sql"
     assert "'churned' as lifecycle_state" in model.read_text()  # else nothing is planted below
     model.write_text(model.read_text().replace("'churned' as lifecycle_state", "'lost' as lifecycle_state"))
@@ -96,7 +100,6 @@ def test_a_mart_that_breaks_its_contract_stops_the_publish_and_names_the_rule(pu
     text = units.read_text()
     start = text.index("  - name: customer_lifecycle_adds_a_churned_row")
     units.write_text(text[:start] + text[text.index("  - name: ", start + 10) :])
-    published.env["RETENTION_HOME"] = str(project)
     write_batch(published.landing, "2024-03-01", customers=[], orders=orders(2, 3))
 
     done = published.run("run", check=False)
