@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import faults
+from . import faults, progress
 from .config import Settings
 from .demo import is_demo_output
 from .errors import RunFailed
@@ -32,6 +32,8 @@ from .ingest.load import IngestReport, ingest
 from .ingest.mapping import mapping_for
 from .ingest.quarantine import EXAMPLES_SQL, REASON_SQL
 from .lock import writer_lock
+from .outputs.sets import Locations, locations
+from .outputs.write import write_outputs
 from .quality.audit import CheckResult, audit
 from .quality.checks import checks_for
 from .run_info import changes, run_info, run_info_sql
@@ -295,6 +297,8 @@ class RunSummary:
     plan: Plan
     published: Path | None  # $RETENTION_WAREHOUSE or a snapshot; None when nothing new
     checks: list[CheckResult]
+    outputs: Locations | None = None  # where readers find the report, Parquet and docs of what is published
+    outputs_error: str | None = None  # the outputs could not be written (the marts are published all the same)
 
 
 @contextmanager
@@ -319,18 +323,45 @@ def run(settings: Settings, through: dt.date | None = None, full_refresh: bool =
         outcome_recorded(settings, "retention run") as outcome,
     ):
         outcome["run_id"] = run_id = new_run_id()
-        plan = stage_ingest(settings, through, run_id, full_refresh)
+        with progress.stage("ingest", str(settings.landing_dir)):
+            plan = stage_ingest(settings, through, run_id, full_refresh)
         if not plan.up_to_date:
             # great-expectations takes seconds to import: do it on the other core while dbt builds
             threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         outcome["warnings"] = plan.warnings
-        stage_build(settings, plan)
+        with progress.stage("build", "dbt build" if not plan.up_to_date else "up to date"):
+            stage_build(settings, plan)
         with _written_ahead(settings, plan) as candidate:
-            checks = stage_audit(settings, plan, candidate.start_copying if candidate else None)
+            with progress.stage("audit"):
+                checks = stage_audit(settings, plan, candidate.start_copying if candidate else None)
             outcome["warnings"] = plan.warnings + check_warnings(checks)
-            published = stage_publish(settings, plan, candidate)
+            with progress.stage("publish"):
+                published = stage_publish(settings, plan, candidate)
         outcome["status"] = ("published " + plan.target) if published else "up to date"
-    return RunSummary(plan, published, checks)
+        summary = RunSummary(plan, published, checks)
+        with progress.stage("outputs"):
+            summary.outputs, summary.outputs_error = stage_outputs(settings, plan, published)
+        if summary.outputs_error:
+            outcome["warnings"] = outcome["warnings"] + [summary.outputs_error]
+    return summary
+
+
+def stage_outputs(settings: Settings, plan: Plan, published: Path | None) -> tuple[Locations | None, str | None]:
+    """The readers' files of what was just published (outputs.write). Their failure never un-publishes the
+    marts: it is returned as one sentence (and logged) for the caller to say plainly. With nothing
+    published, the outputs already there are returned as they are."""
+    snapshot_as_of = str(plan.as_of) if plan.target == "snapshot" else None
+    if published is None:
+        return locations(settings, snapshot_as_of), None
+    try:
+        return write_outputs(settings, plan.run_id, published, snapshot_as_of), None
+    except Exception as e:  # noqa: BLE001 - any failure here leaves the published marts as they are
+        message = (
+            f"the marts were published, but the outputs for readers were not written ({type(e).__name__}: {e}); "
+            f"{locations(settings, snapshot_as_of).folder} still holds the previous run's"
+        )
+        log.error("%s", message)
+        return None, message
 
 
 def locked(settings: Settings, what: str):

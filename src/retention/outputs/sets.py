@@ -119,7 +119,7 @@ def _stable_names(settings: Settings) -> None:
         if path.is_symlink():
             continue
         if path.exists():
-            raise RunFailed(f"{path} is in the way of the published outputs (a link to {CURRENT}/{name} goes there): move it away")
+            raise RunFailed(f"{path} is in the way of the published outputs (a link to {CURRENT}/{name}): move it away")
         path.symlink_to(f"{CURRENT}/{name}", target_is_directory=name != "report.html")
 
 

@@ -7,4 +7,4 @@ from pathlib import Path
 
 def render_report(database: Path) -> str:
     """The report's HTML for the published DuckDB file `database` (its marts and audit tables)."""
-    raise NotImplementedError("the retention report is being built")
+    return "<!doctype html><title>Retention report</title><p>The retention report is being built.</p>"  # placeholder

@@ -1,0 +1,65 @@
+"""Write one publish's outputs for readers as a set, and swap it in (sets.py).
+
+Everything is read from the file just published (what readers see), never from the build: the outputs
+cannot describe marts that readers do not have.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from .. import progress
+from ..config import Settings
+from ..database import connect
+from ..sql import sql_text
+from . import sets
+from .data_docs import publish_data_docs
+from .parquet import export_marts
+from .report import render_report
+
+
+def dbt_docs_site(settings: Settings) -> Path:
+    """The static dbt docs page the build wrote (`dbt docs generate --static`, in the dbt child)."""
+    return settings.dbt_dir / "docs" / "static_index.html"
+
+
+def write_outputs(settings: Settings, run_id: str, published: Path, snapshot_as_of: str | None = None) -> sets.Locations:
+    """Parquet, report, dbt docs and Data Docs of the file `published`, written as one set under
+    $RETENTION_OUTPUT_DIR/.sets and swapped in; returns where readers find them."""
+    folder = sets.new_set(settings, run_id)
+    con = connect(settings)
+    try:
+        con.execute(f"attach {sql_text(str(published))} as published (read_only)")
+        with progress.stage("parquet"):
+            tables = export_marts(con, "published", folder / "parquet")
+        info = dict(zip(*_run_info(con)))
+    finally:
+        con.close()
+    with progress.stage("report"):
+        (folder / "report.html").write_text(render_report(published), encoding="utf-8")
+    with progress.stage("docs"):
+        (folder / "docs").mkdir()
+        site = dbt_docs_site(settings)
+        if site.is_file():
+            shutil.copyfile(site, folder / "docs" / "index.html")
+        publish_data_docs(settings, run_id, folder / "data_docs")
+    sets.swap_in(
+        settings,
+        folder,
+        {
+            "run_id": run_id,
+            "as_of": str(info.get("as_of_date")),
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "warehouse": str(published),
+            "tables": tables,
+        },
+        snapshot_as_of,
+    )
+    return sets.locations(settings, snapshot_as_of)
+
+
+def _run_info(con) -> tuple[list[str], list]:
+    cur = con.execute("select * from published.audit.run_info")
+    return [d[0] for d in cur.description], list(cur.fetchone() or [])
