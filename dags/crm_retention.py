@@ -7,8 +7,10 @@ atomic swap — or, for a date older than the published marts (a backfill), the 
 `$RETENTION_OUTPUT_DIR/snapshots/AS_OF.duckdb`. Any run type works: scheduled, manual (param `through`),
 REST API without a logical date (through = the day it starts), `airflow backfill create`.
 
-Tasks: `wait_for_landing_batch` (deferrable) → `ingest` → `dbt_build` → `audit` → `publish` → `outputs`.
-The asset `retention_marts` is announced only when the warehouse changed. Logic: `retention.orchestration`.
+Tasks: `wait_for_landing_batch` (deferrable) → `ingest` → `dbt_build` → `audit` → `publish` → `outputs`
+(Parquet, report.html, dbt docs and Data Docs in `$RETENTION_OUTPUT_DIR`, swapped in as one set; a failure
+there fails the run but never un-publishes the marts). The asset `retention_marts` is announced only when
+the warehouse changed. Logic: `retention.orchestration`.
 """
 
 from datetime import timedelta
@@ -42,7 +44,7 @@ def crm_retention():
     published = task(
         o.publish_task, task_id="publish", outlets=[o.MARTS_ALIAS], execution_timeout=timedelta(minutes=30), **WRITES
     )(audited)
-    task(o.outputs_task, task_id="outputs", execution_timeout=timedelta(minutes=10))(published)
+    task(o.outputs_task, task_id="outputs", execution_timeout=timedelta(minutes=30), **WRITES)(published)
     landed >> plan
 
 

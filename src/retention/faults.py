@@ -20,6 +20,7 @@ Points (in the order a run reaches them):
     publish.copied        the new warehouse is complete in its temp file, not yet renamed
     publish.renamed       the new warehouse is renamed into place, the published marker not yet written
     publish.done          the marker is written, the build database not yet removed
+    outputs.writing       the new outputs set has its Parquet files, not yet its report, docs or link
 
 """
 
@@ -43,6 +44,7 @@ POINTS = (
     "publish.copied",
     "publish.renamed",
     "publish.done",
+    "outputs.writing",
 )
 
 _hits: dict[str, int] = {}

@@ -237,6 +237,7 @@ def publish_task(plan: dict) -> dict:
         published = stage_publish(settings, run)
         outcome.update(run_id=run.run_id, status=f"published {run.target}" if published else "up to date", warnings=run.warnings)
     result = {
+        "plan": run.to_dict(),  # for the outputs task
         "run_id": run.run_id,
         "as_of": run.as_of,
         "through": run.through,
@@ -258,9 +259,28 @@ def publish_task(plan: dict) -> dict:
 
 
 def outputs_task(result: dict) -> dict:
-    """A placeholder for the contract's §6 outputs (a later issue): for now it only logs what was published."""
-    log.info("published: %s", json.dumps(result, indent=2))
-    return result
+    """Parquet, the report, the dbt docs and the Data Docs of what was published (docs/reference.md, Outputs),
+    swapped in as one set. A failure here fails this task with one sentence and never un-publishes the marts;
+    with nothing new published it writes them only when they are not those of the published marts."""
+    from pathlib import Path
+
+    from .pipeline import Plan, locked, stage_outputs
+
+    settings = _settings()
+    plan = Plan.from_dict(result["plan"])
+    with fail_fast(), locked(settings, f"airflow crm_retention outputs {plan.run_id}"):
+        where, error = stage_outputs(settings, plan, Path(result["published"]) if result.get("published") else None)
+    if error:
+        raise AirflowFailException(error)
+    assert where is not None
+    log.info("outputs for readers: report %s, Parquet %s", where.report, where.parquet)
+    log.info("dbt docs %s, Data Docs %s", where.docs, where.data_docs)
+    return {k: v for k, v in result.items() if k != "plan"} | {
+        "report": str(where.report),
+        "parquet": str(where.parquet),
+        "docs": str(where.docs),
+        "data_docs": str(where.data_docs),
+    }
 
 
 def _run_summary(context: Any, state: str) -> dict:

@@ -32,14 +32,14 @@ from .ingest.load import IngestReport, ingest
 from .ingest.mapping import mapping_for
 from .ingest.quarantine import EXAMPLES_SQL, REASON_SQL
 from .lock import writer_lock
-from .outputs.sets import Locations, locations
+from .outputs.sets import Locations, locations, outputs_run_id
 from .outputs.write import write_outputs
 from .quality.audit import CheckResult, audit
 from .quality.checks import checks_for
 from .run_info import changes, run_info, run_info_sql
 from .run_record import now, outcome_recorded, rejections_file, write_json
 from .sql import sql_text
-from .warehouse.build import build
+from .warehouse.build import build, docs_target
 from .warehouse.publish import Candidate, read_marker, read_snapshot_marker
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,9 @@ def stage_build(settings: Settings, plan: Plan) -> Path | None:
     for suffix in ("", ".wal"):
         if Path(f"{built}{suffix}").exists():
             os.replace(f"{built}{suffix}", f"{kept}{suffix}")
+    site = docs_target(settings) / "static_index.html"
+    if site.is_file():  # the dbt docs of this build go with it, for this run's outputs (interleaved runs share dbt's folder)
+        os.replace(site, dbt_docs_of(settings, plan.run_id))
     faults.failpoint("build.done")
     return kept
 
@@ -284,7 +287,8 @@ def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = 
             settings.warehouse,
         )
     faults.failpoint("publish.done")
-    shutil.rmtree(build_db.parent, ignore_errors=True)
+    for suffix in ("", ".wal"):  # the folder keeps what the outputs still need (stage_outputs removes it)
+        Path(f"{build_db}{suffix}").unlink(missing_ok=True)
     return target
 
 
@@ -352,16 +356,31 @@ def stage_outputs(settings: Settings, plan: Plan, published: Path | None) -> tup
     published, the outputs already there are returned as they are."""
     snapshot_as_of = str(plan.as_of) if plan.target == "snapshot" else None
     if published is None:
-        return locations(settings, snapshot_as_of), None
+        published = target_path(settings, plan)
+        marker = _target_marker(settings, plan.target, str(plan.as_of)) or {}
+        if not published.exists() or outputs_run_id(settings, snapshot_as_of) == marker.get("run_id"):
+            return locations(settings, snapshot_as_of), None
+        # up to date, but the outputs are not those of the published marts (they failed, or predate them)
+        run_id = str(marker.get("run_id"))
+    else:
+        run_id = plan.run_id
     try:
-        return write_outputs(settings, plan.run_id, published, snapshot_as_of), None
+        return write_outputs(settings, run_id, published, snapshot_as_of, dbt_docs_of(settings, run_id)), None
     except Exception as e:  # noqa: BLE001 - any failure here leaves the published marts as they are
         message = (
             f"the marts were published, but the outputs for readers were not written ({type(e).__name__}: {e}); "
-            f"{locations(settings, snapshot_as_of).folder} still holds the previous run's"
+            f"{locations(settings, snapshot_as_of).folder} still holds an earlier run's; the next `retention run` "
+            "writes them again"
         )
         log.error("%s", message)
         return None, message
+    finally:
+        shutil.rmtree(settings.run_build_dir(run_id), ignore_errors=True)
+
+
+def dbt_docs_of(settings: Settings, run_id: str) -> Path:
+    """The dbt docs site built with run `run_id`, kept in its build folder until its outputs are written."""
+    return settings.run_build_dir(run_id) / "dbt_docs.html"
 
 
 def locked(settings: Settings, what: str):

@@ -4,6 +4,7 @@ publishes exactly what the CLI publishes from the same exports."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,13 @@ def test_dag_run_succeeds_and_publishes_the_same_marts_as_the_cli(dag_published,
     dag_marts, cli_marts = _marts(wh), _marts(demo_published)
     assert dag_marts["period_retention"] and dag_marts["cohort_retention"]
     assert dag_marts == cli_marts
+    # the outputs task wrote the readers' set of that publish (docs/reference.md, Outputs)
+    outputs = wh.path.parent / "outputs"
+    assert json.loads((outputs / "current" / "run_info.json").read_text())["run_id"] == wh.query(
+        "select run_id from audit.run_info"
+    )[0][0]
+    for name in ("report.html", "docs/index.html", "data_docs/index.html", "parquet/period_retention.parquet"):
+        assert (outputs / name).is_file(), name
 
 
 def test_dag_run_for_an_earlier_logical_date_builds_the_marts_as_of_that_date(dag_published, demo_landing):

@@ -81,6 +81,12 @@ def set_of(link: Path) -> Path | None:
     return (link.parent / os.readlink(link)).resolve()
 
 
+def outputs_run_id(settings: Settings, snapshot_as_of: str | None = None) -> str | None:
+    """The run whose outputs readers see now (None: no outputs yet)."""
+    folder = set_of(link_path(settings, snapshot_as_of))
+    return read_run_info(folder).get("run_id") if folder else None
+
+
 def read_run_info(folder: Path) -> dict:
     try:
         return json.loads((folder / RUN_INFO).read_text())
@@ -98,7 +104,7 @@ def swap_in(settings: Settings, folder: Path, run_info: dict, snapshot_as_of: st
     link = link_path(settings, snapshot_as_of)
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.exists() and not link.is_symlink():
-        raise RunFailed(f"{link} is a file or folder, not the link the outputs are published by: move it away and run again")
+        raise RunFailed(f"{link} is in the way of the published outputs (a link to the newest set goes there): move it away")
     tmp = link.with_name(f".{link.name}.{folder.name}.link")
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(os.path.relpath(folder, link.parent), target_is_directory=True)
@@ -111,16 +117,23 @@ def swap_in(settings: Settings, folder: Path, run_info: dict, snapshot_as_of: st
     return link
 
 
+def check_names(settings: Settings) -> None:
+    """Before writing a set: nothing but our links where readers' names go (a folder someone made there
+    would hide the outputs). One sentence naming the path, and nothing written."""
+    out = settings.output_dir
+    for name in (CURRENT, *ENTRIES):
+        path = out / name
+        if path.exists() and not path.is_symlink():
+            raise RunFailed(f"{path} is in the way of the published outputs (a link to the newest set goes there): move it away")
+
+
 def _stable_names(settings: Settings) -> None:
     """parquet -> current/parquet and the like, once; they never change afterwards."""
     out = settings.output_dir
     for name in ENTRIES:
         path = out / name
-        if path.is_symlink():
-            continue
-        if path.exists():
-            raise RunFailed(f"{path} is in the way of the published outputs (a link to {CURRENT}/{name}): move it away")
-        path.symlink_to(f"{CURRENT}/{name}", target_is_directory=name != "report.html")
+        if not path.is_symlink():
+            path.symlink_to(f"{CURRENT}/{name}", target_is_directory=name != "report.html")
 
 
 def _prune(settings: Settings, keep: set[Path]) -> list[Path]:

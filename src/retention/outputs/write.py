@@ -10,7 +10,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from .. import progress
+from .. import faults, progress
 from ..config import Settings
 from ..database import connect
 from ..sql import sql_text
@@ -20,30 +20,28 @@ from .parquet import export_marts
 from .report import render_report
 
 
-def dbt_docs_site(settings: Settings) -> Path:
-    """The static dbt docs page the build wrote (`dbt docs generate --static`, in the dbt child)."""
-    return settings.dbt_dir / "docs" / "static_index.html"
-
-
-def write_outputs(settings: Settings, run_id: str, published: Path, snapshot_as_of: str | None = None) -> sets.Locations:
+def write_outputs(
+    settings: Settings, run_id: str, published: Path, snapshot_as_of: str | None = None, dbt_docs: Path | None = None
+) -> sets.Locations:
     """Parquet, report, dbt docs and Data Docs of the file `published`, written as one set under
-    $RETENTION_OUTPUT_DIR/.sets and swapped in; returns where readers find them."""
+    $RETENTION_OUTPUT_DIR/.sets and swapped in; returns where readers find them. `dbt_docs`: the static
+    dbt docs page of the build that made `published` (`dbt docs generate --static`)."""
+    if snapshot_as_of is None:
+        sets.check_names(settings)
     folder = sets.new_set(settings, run_id)
     con = connect(settings)
     try:
         con.execute(f"attach {sql_text(str(published))} as published (read_only)")
         with progress.stage("parquet"):
             tables = export_marts(con, "published", folder / "parquet")
+        faults.failpoint("outputs.writing")
         info = dict(zip(*_run_info(con)))
     finally:
         con.close()
     with progress.stage("report"):
         (folder / "report.html").write_text(render_report(published), encoding="utf-8")
     with progress.stage("docs"):
-        (folder / "docs").mkdir()
-        site = dbt_docs_site(settings)
-        if site.is_file():
-            shutil.copyfile(site, folder / "docs" / "index.html")
+        _dbt_docs(dbt_docs, folder / "docs")
         publish_data_docs(settings, run_id, folder / "data_docs")
     sets.swap_in(
         settings,
@@ -63,3 +61,16 @@ def write_outputs(settings: Settings, run_id: str, published: Path, snapshot_as_
 def _run_info(con) -> tuple[list[str], list]:
     cur = con.execute("select * from published.audit.run_info")
     return [d[0] for d in cur.description], list(cur.fetchone() or [])
+
+
+def _dbt_docs(site: Path | None, folder: Path) -> None:
+    folder.mkdir()
+    if site is not None and site.is_file():
+        shutil.copyfile(site, folder / "index.html")
+        return
+    # the build's docs are gone (outputs written again for an earlier build) or dbt could not write them
+    (folder / "index.html").write_text(
+        "<!doctype html><meta charset=utf-8><title>dbt docs</title><p>The dbt documentation of this build is not "
+        "available: <code>retention run --full-refresh</code> builds the marts and their documentation again.</p>",
+        encoding="utf-8",
+    )

@@ -100,6 +100,11 @@ def _unit_tests_digest(settings: Settings) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 
+def docs_target(settings: Settings) -> Path:
+    """Where the build's dbt docs site goes (`static_index.html`, the readers' docs/index.html)."""
+    return settings.dbt_dir / "docs"
+
+
 def _unit_tests_passed(settings: Settings) -> Path:
     return settings.dbt_dir / "unit_tests_passed"
 
@@ -113,6 +118,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)
     kept = _build_results(settings)
     shutil.rmtree(kept, ignore_errors=True)
+    shutil.rmtree(docs_target(settings), ignore_errors=True)  # never an earlier build's docs beside this one
     digest = _unit_tests_digest(settings)
     passed = _unit_tests_passed(settings)
     proven = passed.is_file() and passed.read_text().strip() == digest
@@ -135,6 +141,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
         ],
         "steps": [["--exclude", AFTER_FIT, *skip_units], "fit", ["--select", AFTER_FIT, *skip_units]],
         "results_dir": str(kept),
+        "docs_target": str(docs_target(settings)),
         "duckdb_settings": session_settings(settings),
         "clv_horizon_days": settings.clv_horizon_days,
     }  # fmt: skip
