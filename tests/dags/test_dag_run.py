@@ -50,9 +50,10 @@ def test_dag_run_succeeds_and_publishes_the_same_marts_as_the_cli(dag_published,
     assert dag_marts == cli_marts
     # the outputs task wrote the readers' set of that publish (docs/reference.md, Outputs)
     outputs = wh.path.parent / "outputs"
-    assert json.loads((outputs / "current" / "run_info.json").read_text())["run_id"] == wh.query(
-        "select run_id from audit.run_info"
-    )[0][0]
+    assert (
+        json.loads((outputs / "current" / "run_info.json").read_text())["run_id"]
+        == wh.query("select run_id from audit.run_info")[0][0]
+    )
     for name in ("report.html", "docs/index.html", "data_docs/index.html", "parquet/period_retention.parquet"):
         assert (outputs / name).is_file(), name
 
