@@ -13,7 +13,8 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
-.PHONY: run test test-fast install demo airflow-db airflow-dags-test lint benchmark lock clean
+.PHONY: run test test-fast install browser demo airflow-db airflow-dags-test lint benchmark lock clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(VENV)/.installed
 
@@ -26,6 +27,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $@
+
+# Debian's chromium, for the browser tests (the report and the Data Docs opened offline in headless Chromium).
+# Playwright drives it; it never downloads a browser of its own.
+browser:
+	@command -v chromium > /dev/null 2>&1 || $(SUDO) apt-get install -y -q chromium > /dev/null \
+		|| ($(SUDO) apt-get update -q > /dev/null && $(SUDO) apt-get install -y -q chromium > /dev/null)
 
 demo: install
 	test -d $(DEMO_LANDING) || $(BIN)/retention demo --out $(DEMO_LANDING)
@@ -55,7 +62,7 @@ run: demo airflow-db
 	@echo
 	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention show
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # For iterating: unit and DAG-import tests, no full pipeline run, fewer property examples (< 2 min).
