@@ -7,7 +7,6 @@ cannot describe marts that readers do not have.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 from .. import faults, progress
@@ -16,6 +15,7 @@ from ..database import connect
 from ..sql import sql_text
 from . import sets
 from .data_docs import publish_data_docs
+from .dbt_docs import publish_dbt_docs
 from .parquet import export_marts
 from .report import render_report
 
@@ -41,7 +41,7 @@ def write_outputs(
     with progress.stage("report"):
         (folder / "report.html").write_text(render_report(published), encoding="utf-8")
     with progress.stage("docs"):
-        _dbt_docs(dbt_docs, folder / "docs")
+        publish_dbt_docs(dbt_docs, folder / "docs")
         publish_data_docs(settings, run_id, folder / "data_docs")
     sets.swap_in(
         settings,
@@ -61,16 +61,3 @@ def write_outputs(
 def _run_info(con) -> tuple[list[str], list]:
     cur = con.execute("select * from published.audit.run_info")
     return [d[0] for d in cur.description], list(cur.fetchone() or [])
-
-
-def _dbt_docs(site: Path | None, folder: Path) -> None:
-    folder.mkdir()
-    if site is not None and site.is_file():
-        shutil.copyfile(site, folder / "index.html")
-        return
-    # the build's docs are gone (outputs written again for an earlier build) or dbt could not write them
-    (folder / "index.html").write_text(
-        "<!doctype html><meta charset=utf-8><title>dbt docs</title><p>The dbt documentation of this build is not "
-        "available: <code>retention run --full-refresh</code> builds the marts and their documentation again.</p>",
-        encoding="utf-8",
-    )
