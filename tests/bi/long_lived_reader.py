@@ -10,7 +10,8 @@ MODE `recommended`: the README's settings (section "Reading the marts from BI to
     `uri`    duckdb:///WAREHOUSE?access_mode=read_only with poolclass=NullPool (Superset's default pool)
     `attach` duckdb:///:memory: with poolclass=NullPool, ATTACH 'WAREHOUSE' (READ_ONLY) on every connection
   each also read through pandas.read_sql and polars.read_database, and the Parquet copies through polars.
-MODE `naive`: SQLAlchemy's default pool (QueuePool), one connection held open for the whole loop.
+MODE `holding`: SQLAlchemy's default pool (QueuePool), one connection held open for the whole loop, and
+  beside it the `uri` and `attach` settings (what a notebook holding a connection gets from each).
 
 EVENTS gets one JSON object a line: `reflected` (the marts and their columns as the inspector sees them),
 `seen` (the first time a source read a run_id, with the time and every mart's row count in that read),
@@ -112,11 +113,18 @@ def with_parquet(output_dir: Path) -> Callable[[], tuple[str, dict[str, int]]]:
 
 
 def sources(mode: str, path: str, output_dir: Path, emit) -> dict[str, Callable[[], tuple[str, dict[str, int]]]]:
-    if mode == "naive":
-        engine = sa.create_engine(f"duckdb:///{path}?access_mode=read_only")  # QueuePool
+    if mode == "holding":
+        engine = sa.create_engine(f"duckdb:///{path}?access_mode=read_only")  # SQLAlchemy's default: QueuePool
         held = engine.connect()  # a dashboard's connection, never given back
         tables = list(reflect(engine))
-        return {"naive_held": lambda: read_marts(held, tables), "naive_pooled": with_sqlalchemy(engine, tables)}
+        return {
+            "held": lambda: read_marts(held, tables),
+            "pooled": with_sqlalchemy(engine, tables),  # QueuePool keeps its connections open between checkouts
+            # beside the held connection: NullPool opens the path again, which shares the held (old) file;
+            # ATTACH in its own :memory: instance opens the file as it is now
+            "uri_beside_held": with_sqlalchemy(uri_engine(path), tables),
+            "attach_beside_held": with_sqlalchemy(attach_engine(path), tables),
+        }
     found = {}
     for name, engine in (("uri", uri_engine(path)), ("attach", attach_engine(path))):
         marts = reflect(engine)

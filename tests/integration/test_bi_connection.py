@@ -28,7 +28,9 @@ BI_REQUIREMENTS = ["sqlalchemy>=2.0,<2.1", "duckdb-engine==0.17.*", "duckdb==2.0
 READER = ROOT / "tests" / "bi" / "long_lived_reader.py"
 # the sources the recommended process reads through (tests/bi/long_lived_reader.py)
 RECOMMENDED = ["uri", "pandas@uri", "polars@uri", "attach", "pandas@attach", "polars@attach", "polars@parquet"]
-NAIVE = ["naive_held", "naive_pooled"]
+# the process that holds a connection open: what stays on the first publish, and what does not
+HOLDING_STALE = ["held", "pooled", "uri_beside_held"]
+HOLDING_FRESH = "attach_beside_held"
 # "right after the publish": a round of reads takes ~0.2 s on an idle machine; the cores are shared
 SEEN_WITHIN_SECONDS = 2.0
 # a file's ctime comes from the kernel's coarse clock, up to a tick behind time.time()
@@ -77,7 +79,7 @@ def test_a_long_lived_bi_process_sees_each_publish_with_the_readme_settings(ware
     warehouse.run("run", "--through", "2023-04-15")
     first, _, _ = _published(warehouse)
 
-    stop, files = tmp_path / "stop", {m: (tmp_path / f"{m}.jsonl", tmp_path / f"{m}.ready") for m in ("recommended", "naive")}
+    stop, files = tmp_path / "stop", {m: (tmp_path / f"{m}.jsonl", tmp_path / f"{m}.ready") for m in ("recommended", "holding")}
     outputs = warehouse.path.parent / "outputs"
     procs = {
         mode: subprocess.Popen(
@@ -94,42 +96,53 @@ def test_a_long_lived_bi_process_sees_each_publish_with_the_readme_settings(ware
         second, marts, counts = _published(warehouse)
 
         def every_source_saw_it() -> bool:
-            return all((s, second) in _first_seen(_events(files["recommended"][0])) for s in RECOMMENDED)
+            fresh = _first_seen(_events(files["recommended"][0])) | _first_seen(_events(files["holding"][0]))
+            return all((s, second) in fresh for s in [*RECOMMENDED, HOLDING_FRESH])
 
-        _wait(every_source_saw_it, list(procs.values()), f"seen {second} by {RECOMMENDED}", timeout=30)
+        _wait(every_source_saw_it, list(procs.values()), f"seen {second} by every fresh source", timeout=30)
     finally:
         stop.touch()  # each reads once more after this
         stderr = {mode: p.communicate(timeout=120)[1] for mode, p in procs.items()}
     assert "published" in done.stdout and second != first
-    assert {mode: p.returncode for mode, p in procs.items()} == {"recommended": 0, "naive": 0}, stderr
+    assert {mode: p.returncode for mode, p in procs.items()} == {"recommended": 0, "holding": 0}, stderr
 
-    recommended, naive = _events(files["recommended"][0]), _events(files["naive"][0])
-    assert [e for e in recommended + naive if e["event"] == "error"] == []
+    recommended, holding = _events(files["recommended"][0]), _events(files["holding"][0])
+    assert [e for e in recommended + holding if e["event"] == "error"] == []
     reflected = {e["source"]: e["marts"] for e in recommended if e["event"] == "reflected"}
     assert reflected == {"uri": marts, "attach": marts}  # every mart, every column, in order
 
+    rename = warehouse.path.stat().st_ctime  # when the new file was renamed into place
+    renamed = {"polars@parquet": os.lstat(outputs / "current").st_ctime}  # ... and the new Parquet set
+    lags = _assert_fresh(recommended, RECOMMENDED, first, second, renamed, rename, exited)
     seen = _first_seen(recommended)
-    assert {s for s, r in seen if r == first} == set(RECOMMENDED)  # each read the first publish before the run
-    # when the new file (the new Parquet set) was renamed into place: every read that started later saw it
-    renamed = dict.fromkeys(RECOMMENDED, warehouse.path.stat().st_ctime)
-    renamed["polars@parquet"] = os.lstat(outputs / "current").st_ctime
-    last_old = {s: next(e["reads"] for e in recommended if e["event"] == "reads")[s][first]["last_start"] for s in RECOMMENDED}
-    stale = {s: round(last_old[s] - renamed[s], 3) for s in RECOMMENDED if last_old[s] > renamed[s] + CLOCK_TICK}
-    assert stale == {}, f"seconds after the publish that a read started and still returned the old run_id: {stale}"
-    lags = {s: round(seen[s, second]["t"] - exited, 3) for s in RECOMMENDED}
-    assert max(lags.values()) <= SEEN_WITHIN_SECONDS, f"seconds from the run's exit to a source's first read of it: {lags}"
     for s in RECOMMENDED:  # what each read in the new file is the published marts
         got = seen[s, second]["counts"]
         assert got == {t: counts[t] for t in got} and got, s
     assert set(seen["polars@parquet", second]["counts"]) == set(marts)  # a Parquet copy of every mart
 
-    # the contrast: the default pool keeps the connection, so the old file, for the life of the process
-    assert {(s, r) for s, r in _first_seen(naive)} == {(s, first) for s in NAIVE}
-    naive_reads = next(e["reads"] for e in naive if e["event"] == "reads")
-    assert all(naive_reads[s][first]["last_start"] > exited for s in NAIVE)  # still reading it after the run
-    done_events = {mode: [e for e in events if e["event"] == "done"] for mode, events in (("rec", recommended), ("naive", naive))}
-    print(
-        f"first {first}, second {second}; renamed {exited - renamed['uri']:.3f}s before the run's exit; "
-        f"seconds from exit to first read of it: {lags}; last read of the old file started {last_old} "
-        f"(vs rename {renamed}); rounds: {done_events}"
-    )
+    # the contrast, in the process holding a connection: the default pool keeps it, so the old file, for the
+    # life of the process, and NullPool beside it shares that file; ATTACH per connection does not
+    assert {(s, r) for s, r in _first_seen(holding)} == {(s, first) for s in HOLDING_STALE} | {
+        (HOLDING_FRESH, first),
+        (HOLDING_FRESH, second),
+    }
+    stale_reads = next(e["reads"] for e in holding if e["event"] == "reads")
+    assert all(stale_reads[s][first]["last_start"] > exited for s in HOLDING_STALE)  # still reading it after the run
+    lags |= _assert_fresh(holding, [HOLDING_FRESH], first, second, {}, rename, exited)
+    rounds = [next(e for e in events if e["event"] == "done") for events in (recommended, holding)]
+    print(f"renamed {exited - rename:.3f}s before the run's exit; seconds from the exit to a first read of it: {lags}; {rounds}")
+
+
+def _assert_fresh(events, sources, first, second, renamed, rename, exited) -> dict[str, float]:
+    """Each source read the first publish before the run, no read of it that started after the rename (its own
+    in `renamed`, else `rename`) returned the old run_id, and each read the new one within SEEN_WITHIN_SECONDS
+    of the run's exit. Returns those seconds by source."""
+    seen = _first_seen(events)
+    assert {s for s, r in seen if r == first} >= set(sources)
+    reads = next(e["reads"] for e in events if e["event"] == "reads")
+    late = {s: reads[s][first]["last_start"] - renamed.get(s, rename) for s in sources}
+    stale = {s: round(d, 3) for s, d in late.items() if d > CLOCK_TICK}
+    assert stale == {}, f"seconds after the rename that a read started and still returned the old run_id: {stale}"
+    lags = {s: round(seen[s, second]["t"] - exited, 3) for s in sources}
+    assert max(lags.values()) <= SEEN_WITHIN_SECONDS, f"seconds from the run's exit to a source's first read of it: {lags}"
+    return lags
