@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests import reference
 
@@ -114,3 +117,21 @@ def snapshot_of(warehouse, as_of: str):
     view = copy.copy(warehouse)
     view.path = path
     return view
+
+
+def throwaway_venv(folder: Path, requirements: list[str]) -> str:
+    """A virtual environment in `folder` with `requirements` installed from PyPI by the project's uv, for
+    readers that bundle their own DuckDB, SQLAlchemy ... (not the project's); returns its Python.
+    Skips the test, with uv's reason, when they cannot be installed (PyPI unreachable)."""
+    uv = Path(sys.executable).parent / "uv"
+    python = folder / "bin" / "python"
+    steps = [
+        [str(uv), "venv", "-q", "--python", sys.executable, str(folder)],
+        [str(uv), "pip", "install", "-q", "--python", str(python), *requirements],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            why = done.stderr.strip()[-300:]
+            pytest.skip(f"could not install {' '.join(requirements)} from PyPI ({' '.join(step[:3])}): {why}")
+    return str(python)
