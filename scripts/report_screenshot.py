@@ -55,7 +55,8 @@ def screenshot(html: Path, out: Path, viewports: int) -> None:
         if page.get_attribute("html", "data-charts") != "rendered":
             raise SystemExit("the report's charts failed to render")
         if viewports:
-            page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT * viewports})
+            height = min(HEIGHT * viewports, page.evaluate("document.documentElement.scrollHeight"))
+            page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
         else:
             page.screenshot(path=str(out), full_page=True)
         browser.close()

@@ -101,7 +101,7 @@ def cohort_heatmap(data: ReportData) -> Section:
             "cell:N",
             title="Cell",
             scale=alt.Scale(domain=[COMPLETE, OPEN], range=[1.0, 0.4]),
-            legend=alt.Legend(orient="right", symbolType="square"),
+            legend=alt.Legend(orient="right", symbolType="square", symbolFillColor=BLUE, symbolStrokeColor=INK),
         ),
         tooltip=tooltip,
     )

@@ -49,6 +49,7 @@ main { max-width: 1320px; margin: -48px auto 40px; padding: 0 32px; }
 .grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; }
 .card { padding: 18px 20px 14px; min-width: 0; }
 .card.wide { grid-column: 1 / -1; }
+#audit { padding: 12px 20px; margin-bottom: 16px; }
 .card .note { color: var(--muted); font-size: 12.5px; margin: 8px 0 0; border-left: 3px solid var(--accent); padding-left: 10px; }
 .chart { width: 100%; min-height: 120px; }
 .chart.vega-embed { display: block; }
