@@ -112,7 +112,10 @@ def cohort_heatmap(data: ReportData) -> Section:
     )
     labels = base.mark_text(fontSize=9).encode(
         text=alt.Text("retention_rate:Q", format=".0%"),
-        color=alt.condition(alt.datum.retention_rate > top * 0.55, alt.value("white"), alt.value(INK)),
+        # white on the dark cells only: an open cell is drawn lighter, so its label stays dark
+        color=alt.condition(
+            f"datum.cell === '{COMPLETE}' && datum.retention_rate > {top * 0.55}", alt.value("white"), alt.value(INK)
+        ),
         tooltip=tooltip,
     )
     chart = alt.layer(cells, outline, labels).properties(

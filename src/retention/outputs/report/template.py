@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import jinja2
 
-_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+# a missing audit.run_info field shows as "—" (the template's `or`) rather than failing the nightly run
+_ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 TEMPLATE = _ENV.from_string(
     """<!doctype html>
