@@ -73,8 +73,8 @@ test-fast: install
 # sqlfluff's dbt templater loads the project through the profile: its build database, DuckDB spill
 # directory and dbt's target/ and logs/ go to a throwaway directory, so it needs no prior run and leaves no file.
 lint: install
-	$(BIN)/ruff check src dags tests benchmarks
-	$(BIN)/ruff format --check src dags tests benchmarks
+	$(BIN)/ruff check src dags tests benchmarks scripts
+	$(BIN)/ruff format --check src dags tests benchmarks scripts
 	$(BIN)/mypy
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	env RETENTION_DBT_TARGET=duckdb RETENTION_BUILD_DATABASE=$$tmp/build.duckdb RETENTION_DUCKDB_TEMP_DIR=$$tmp/duckdb_tmp \

@@ -85,9 +85,9 @@ def test_a_build_whose_lake_changed_before_the_publish_is_not_published(warehous
 
 def test_runs_interleaved_stage_by_stage_each_audit_and_publish_their_own_build(warehouse):
     """As Airflow interleaves a backfill with the nightly run, task by task under the writer pool: the
-    backfill builds, the nightly run ingests, builds, audits and publishes, then the backfill audits and
-    publishes its own build as a snapshot. Nothing of either is left in the state folder; a failed
-    stage keeps its run's build, and the next run removes it."""
+    backfill builds, the nightly run ingests, builds, audits, publishes and writes its outputs, then the
+    backfill audits and publishes its own build as a snapshot, with its outputs. Nothing of either is
+    left in the state folder; a failed stage keeps its run's build, and the next run removes it."""
     write_demo_landing(warehouse.landing, customers=60, months=4)  # batches 2023-02-01 .. 2023-05-01
     settings = load_settings(warehouse.env)
     backfill = pipeline.stage_ingest(settings, dt.date(2023, 3, 15))
@@ -97,10 +97,12 @@ def test_runs_interleaved_stage_by_stage_each_audit_and_publish_their_own_build(
     pipeline.stage_build(settings, nightly)
     pipeline.stage_audit(settings, nightly)
     assert pipeline.stage_publish(settings, nightly) == warehouse.path
+    assert pipeline.stage_outputs(settings, nightly, warehouse.path)[1] is None
 
     pipeline.stage_audit(settings, backfill)
     snapshot = pipeline.stage_publish(settings, backfill)
     assert snapshot == settings.snapshot("2023-03-01")
+    assert pipeline.stage_outputs(settings, backfill, snapshot)[1] is None
     assert_marts_equal_reference(snapshot, warehouse.landing, dt.date(2023, 3, 15))
     assert_marts_equal_reference(warehouse)
     con = duckdb.connect(str(snapshot), read_only=True)
