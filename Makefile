@@ -6,6 +6,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_LANDING := demo/landing
+DATA_DOCS_NPM := src/retention/outputs/data_docs/npm
 
 # A project-local Airflow on SQLite; the DAG folder is this repository's dags/.
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
@@ -15,7 +16,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 
 .PHONY: run test test-fast install demo airflow-db airflow-dags-test lint benchmark lock clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DATA_DOCS_NPM)/node_modules/.package-lock.json
 
 # --compile-bytecode: every dbt, Airflow and CLI process would otherwise compile its imports from source
 # again each time it starts wherever PYTHONDONTWRITEBYTECODE is set (seconds per process)
@@ -25,6 +26,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# The Data Docs assets no PyPI package carries (bootstrap-table, bootstrap-dark): npm, from its lock
+# (src/retention/outputs/data_docs/assets.py); npm writes node_modules/.package-lock.json last
+$(DATA_DOCS_NPM)/node_modules/.package-lock.json: $(DATA_DOCS_NPM)/package-lock.json $(DATA_DOCS_NPM)/package.json
+	npm ci --prefix $(DATA_DOCS_NPM) --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 demo: install
