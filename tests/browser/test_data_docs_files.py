@@ -1,0 +1,117 @@
+"""The published Data Docs as files: nothing remote left to load, every local reference resolves,
+unchanged files hard-linked, and every CDN URL in GX's templates known to assets.REMOTE (so a GX
+upgrade that adds one fails here, not silently in a reader's browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from retention.config import load_settings
+from retention.outputs.data_docs import publish_data_docs
+from retention.outputs.data_docs.assets import ASSETS, REMOTE, VENDOR
+from retention.outputs.data_docs.rewrite import remote_key
+
+# what makes a browser fetch: stylesheets and icons (<link href>), scripts, images, CSS url() and @import
+FETCHING = [
+    re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']([^\"']*)", re.I),
+    re.compile(r"<(?:script|img|source|iframe|embed)\b[^>]*\bsrc\s*=\s*[\"']([^\"']*)", re.I),
+    re.compile(r"url\(\s*[\"']?([^\"')\s]+)", re.I),
+    re.compile(r"@import\s+(?:url\()?\s*[\"']?([^\"');\s]+)", re.I),
+]
+REMOTE_URL = re.compile(r"^(?:https?:)?//", re.I)
+
+
+def fetched_urls(text: str) -> list[str]:
+    return [m.group(1) for pattern in FETCHING for m in pattern.finditer(text)]
+
+
+@pytest.fixture(scope="module")
+def published(demo_published, tmp_path_factory):
+    """The demo run's Data Docs published twice: the first builds the assets folder, the second is
+    what a nightly publish costs."""
+    settings = load_settings(demo_published.env)
+    run_id = json.loads((demo_published.state / "last_run.json").read_text())["run_id"]
+    base = tmp_path_factory.mktemp("data_docs")
+    seconds = []
+    for name in ("first", "nightly"):
+        started = time.perf_counter()
+        publish_data_docs(settings, run_id, base / name)
+        seconds.append(time.perf_counter() - started)
+    print(f"publish_data_docs: first {seconds[0]:.2f} s, then {seconds[1]:.3f} s")
+    return settings, run_id, base / "nightly", seconds
+
+
+def test_assets_come_from_installed_packages():
+    """The browser tests need every asset: a missing package is named with what to install."""
+    missing = []
+    for asset in ASSETS:
+        try:
+            source = asset.source()
+            if not isinstance(source, str) and not source.exists():
+                missing.append(f"{asset.path} ({asset.package})")
+        except ImportError:
+            missing.append(f"{asset.path} ({asset.package})")
+    assert not missing, f"install the requirement lines of the Data Docs assets, then `make install`: {missing}"
+
+
+def test_no_remote_stylesheet_script_font_or_image_is_left(published):
+    _, _, dest, _ = published
+    files = [p for p in dest.rglob("*") if p.suffix in (".html", ".css")]
+    assert len(files) >= 3
+    remote = {
+        f"{p.relative_to(dest)}: {url}"
+        for p in files
+        for url in fetched_urls(p.read_text(encoding="utf-8"))
+        if REMOTE_URL.match(url)
+    }
+    assert not remote
+
+
+def test_every_local_reference_resolves(published):
+    """…including the favicon GX links one folder too high from its validation pages."""
+    _, _, dest, _ = published
+    broken = []
+    for page in [p for p in dest.rglob("*") if p.suffix in (".html", ".css")]:
+        for url in fetched_urls(page.read_text(encoding="utf-8")):
+            if url.startswith(("data:", "#")) or REMOTE_URL.match(url):
+                continue
+            if not (page.parent / url.split("?")[0].split("#")[0]).is_file():
+                broken.append(f"{page.relative_to(dest)}: {url}")
+    assert not broken
+
+
+def test_index_and_the_runs_validation_page_are_published(published):
+    _, run_id, dest, _ = published
+    index = (dest / "index.html").read_text(encoding="utf-8")
+    assert f"Retention audit, run {run_id}" in index  # quality.gx.write_docs_summary's table
+    pages = list(dest.glob(f"validations/*/{run_id}/*/*.html"))
+    assert pages, "the run's validation page"
+    # the index's table (data for bootstrap-table) links every page it lists, and each is published
+    links = set(re.findall(r"'_table_row_link_path': '([^']+)'", index))
+    assert links and all((dest / link).is_file() for link in links), links
+    assert any(run_id in link for link in links)
+
+
+def test_unchanged_files_are_hard_links_and_a_nightly_publish_is_cheap(published):
+    settings, _, dest, seconds = published
+    logo = dest / "static" / "images" / "logo-long.png"
+    assert logo.stat().st_ino == (settings.data_docs_dir / "static" / "images" / "logo-long.png").stat().st_ino
+    bundle = dest / VENDOR / "vega" / "vega-bundle.js"
+    assert bundle.stat().st_nlink >= 3  # the assets folder, the first copy and this one
+    assert seconds[1] < 1.0, f"a nightly publish took {seconds[1]:.2f} s"  # ≈0.02 s measured on the demo
+
+
+def test_every_cdn_url_of_gx_templates_is_known():
+    import great_expectations
+
+    templates = Path(great_expectations.__file__).parent / "render" / "view" / "templates"
+    urls = {
+        url for path in templates.rglob("*.j2") for url in fetched_urls(path.read_text(encoding="utf-8")) if REMOTE_URL.match(url)
+    }
+    assert urls, "GX's templates moved: look for their CDN URLs again"
+    assert not {u for u in urls if remote_key(u) not in REMOTE}
