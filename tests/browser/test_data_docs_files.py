@@ -101,9 +101,16 @@ def test_unchanged_files_are_hard_links_and_a_nightly_publish_is_cheap(published
     settings, _, dest, seconds = published
     logo = dest / "static" / "images" / "logo-long.png"
     assert logo.stat().st_ino == (settings.data_docs_dir / "static" / "images" / "logo-long.png").stat().st_ino
-    bundle = dest / VENDOR / "vega" / "vega-bundle.js"
-    assert bundle.stat().st_nlink >= 3  # the assets folder, the first copy and this one
+    bootstrap = dest / VENDOR / "bootstrap" / "css" / "bootstrap.min.css"
+    assert bootstrap.stat().st_nlink >= 3  # the assets folder, the first copy and this one
     assert seconds[1] < 1.0, f"a nightly publish took {seconds[1]:.2f} s"  # ≈0.02 s measured on the demo
+
+
+def test_pages_with_no_chart_load_no_vega(published):
+    """GX puts vega's three tags on every page; only a chart needs them (assets.NEEDED_ONLY_BY)."""
+    _, _, dest, _ = published
+    assert not [p for p in dest.rglob("*.html") if "vega" in "".join(fetched_urls(p.read_text(encoding="utf-8")))]
+    assert not (dest / VENDOR / "vega").exists()
 
 
 def test_every_cdn_url_of_gx_templates_is_known():

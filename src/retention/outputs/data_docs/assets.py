@@ -12,7 +12,9 @@ its filter-control extension) and bootstrap-dark are on no PyPI package, so they
     bootstrap-table 1.19.1 (+ filter-control 1.19.0)   npm bootstrap-table 1.19.1 (both)
     bootstrap-dark 1.1.0   npm @forevolve/bootstrap-dark 1.1.0 (the same; applies only when the OS prefers dark)
     vega 5, vega-lite 5, vega-embed 6   vl-convert-python's one bundle of all three (Vega 6, Vega-Lite 5.21,
-                           vega-embed 7), loaded by the vega tag; the other two tags are dropped
+                           vega-embed 7), loaded by the vega tag; the other two tags are dropped. GX puts the
+                           three tags on every page, but only a page with a chart calls vegaEmbed: the others
+                           drop them (rewrite.py), and the bundle (3 s to make) is made the first time a page needs it
     GX's logo on S3        GX's own static/images/logo-long.png (the S3 URL also carried the context id)
 
 A missing package does not fail the nightly publish: its tags are dropped (the page still opens
@@ -44,6 +46,7 @@ class Asset:
     path: str  # under VENDOR
     package: str  # what to install when it is missing
     source: Callable[[], Path | str]  # a file or folder of an installed package, or the file's text
+    lazy: bool = False  # made the first time a page needs it (Vendor.provide), not with the folder
 
 
 def _xstatic(module: str, *parts: str) -> Callable[[], Path]:
@@ -101,10 +104,13 @@ ASSETS = (
         "npm: @forevolve/bootstrap-dark (make install)",
         _npm("@forevolve", "bootstrap-dark", "dist", "css", "bootstrap-prefers-dark.css"),
     ),
-    Asset("vega/vega-bundle.js", "vl-convert-python", _vega_bundle),
+    Asset("vega/vega-bundle.js", "vl-convert-python", _vega_bundle, lazy=True),
 )
 
 _BS_TABLE = "unpkg.com/bootstrap-table@1.19"
+# A shipped file only a page that contains this text needs; other pages drop its tags
+NEEDED_ONLY_BY = {f"{VENDOR}/vega/vega-bundle.js": "vegaEmbed("}
+
 # Remote URL (host and path: no scheme, query or fragment) -> the local file in a published copy,
 # relative to its root; None: drop the tag (what it loads comes with another asset).
 REMOTE: dict[str, str | None] = {
@@ -155,16 +161,29 @@ def _versions() -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class Vendor:
     folder: Path  # holds the assets under their Asset.path
-    present: frozenset[str]  # the Asset.paths it has
+    present: set[str]  # the Asset.paths it has
     missing: dict[str, str]  # Asset.path -> the package to install
+
+    def provide(self, path: str) -> bool:
+        """Whether the folder has the asset at `path` (under VENDOR), making a lazy one now."""
+        if path in self.present:
+            return True
+        asset = next((a for a in ASSETS if a.path == path and a.lazy), None)
+        if asset is None or path in self.missing:
+            return False
+        if _write(asset, self.folder):
+            self.present.add(path)
+        else:
+            self.missing[path] = asset.package
+        return path in self.present
 
 
 def vendor_folder(settings: Settings) -> Vendor:
-    """The assets, as files under $RETENTION_STATE_DIR/data_docs_assets/KEY: built the first time
-    for these package versions (the vega bundle alone takes a second), then only linked from."""
+    """The assets, as files under $RETENTION_STATE_DIR/data_docs_assets/KEY: made the first time for
+    these package versions, then only linked from (each publish links, never copies, them)."""
     versions = _versions()
     key = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:16]
     root = settings.state_dir / "data_docs_assets"
@@ -175,7 +194,8 @@ def vendor_folder(settings: Settings) -> Vendor:
         if old.name != key and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
     recorded = json.loads((folder / "assets.json").read_text())
-    return Vendor(folder, frozenset(recorded["present"]), recorded["missing"])
+    lazy = {a.path for a in ASSETS if a.lazy and (folder / a.path).is_file()}
+    return Vendor(folder, set(recorded["present"]) | lazy, recorded["missing"])
 
 
 def _build(folder: Path, versions: dict[str, str]) -> None:
@@ -185,23 +205,35 @@ def _build(folder: Path, versions: dict[str, str]) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     present, missing = [], {}
     for asset in ASSETS:
-        target = tmp / asset.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            source = asset.source()
-            if isinstance(source, str):
-                target.write_text(source, encoding="utf-8")
-            elif source.is_dir():
-                shutil.copytree(source, target)
+        if not asset.lazy:
+            if _write(asset, tmp):
+                present.append(asset.path)
             else:
-                shutil.copyfile(source, target)
-        except (ImportError, OSError):
-            missing[asset.path] = asset.package
-            continue
-        present.append(asset.path)
+                missing[asset.path] = asset.package
     (tmp / "assets.json").write_text(json.dumps({"versions": versions, "present": present, "missing": missing}, indent=1))
     shutil.rmtree(folder, ignore_errors=True)
     try:
         os.rename(tmp, folder)
     except OSError:  # another run built it meanwhile: theirs is as good
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write(asset: Asset, folder: Path) -> bool:
+    """Put one asset into `folder` from its package (a file through a temporary name, so a reader of
+    the folder never sees half of it); False when the package is not installed."""
+    target = folder / asset.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        source = asset.source()
+        if not isinstance(source, str) and source.is_dir():
+            shutil.copytree(source, target)
+            return True
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        if isinstance(source, str):
+            tmp.write_text(source, encoding="utf-8")
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except (ImportError, OSError):
+        return False
+    return True

@@ -34,11 +34,9 @@ def publish_data_docs(settings: Settings, run_id: str, dest: Path) -> Path:
         log.warning("Data Docs: no validation page of run %s in %s; publishing the site as it is", run_id, site)
 
     vendor = vendor_folder(settings)
-    for rel in vendor.present:
-        _link_tree(vendor.folder / rel, dest / VENDOR / rel)
     files = {p.relative_to(site).as_posix(): p for p in site.rglob("*") if p.is_file()}
-    shipped = {f"{VENDOR}/{rel}" for rel in vendor.present}
-    rewriter = Rewriter(exists=lambda rel: rel in files or any(rel == s or rel.startswith(s + "/") for s in shipped))
+    prefix = VENDOR + "/"
+    rewriter = Rewriter(exists=lambda rel: rel in files or (rel.startswith(prefix) and vendor.provide(rel[len(prefix) :])))
     for rel, source in files.items():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +46,8 @@ def publish_data_docs(settings: Settings, run_id: str, dest: Path) -> Path:
             target.write_text(out, encoding="utf-8")
         else:
             _link(source, target)
+    for rel in vendor.present:  # after the pages: a lazy asset is made when a page first needs it
+        _link_tree(vendor.folder / rel, dest / VENDOR / rel)
     if rewriter.dropped:
         packages = sorted(set(vendor.missing.values()))
         log.warning(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .assets import REMOTE
+from .assets import NEEDED_ONLY_BY, REMOTE
 
 TAG = re.compile(r"<(?:link|img)\b[^>]*>|<script\b[^>]*\bsrc\s*=[^>]*>\s*</script>", re.IGNORECASE)
 URL_ATTR = re.compile(r"""\b(src|href)\s*=\s*(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
@@ -42,10 +42,13 @@ class Rewriter:
 
     exists: Callable[[str], bool]
     dropped: set[str] = field(default_factory=set)  # remote URLs no local file stands for
+    _text: str = ""  # the page being rewritten
 
     def local(self, url: str, page: str) -> str | None:
         """The relative path from page (relative to the root) to the local file of a remote URL."""
         target = REMOTE.get(remote_key(url))
+        if target in NEEDED_ONLY_BY and NEEDED_ONLY_BY[target] not in self._text:
+            return None  # a page with no chart: the tag goes, nothing is missing
         if target is None or not self.exists(target):
             if remote_key(url) not in REMOTE or REMOTE[remote_key(url)] is not None:
                 self.dropped.add(url)
@@ -54,6 +57,7 @@ class Rewriter:
 
     def page(self, text: str, page: str) -> str:
         """An HTML page at `page` (a path relative to the root)."""
+        self._text = text
         text = TAG.sub(lambda m: self._tag(m.group(0), page), text)
         return self.css(text, page)  # <style> blocks and style="" attributes
 
