@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -126,3 +127,31 @@ def test_every_cdn_url_of_gx_templates_is_known():
     }
     assert urls, "GX's templates moved: look for their CDN URLs again"
     assert not {u for u in urls if remote_key(u) not in REMOTE}
+
+
+def test_a_missing_package_leaves_its_tags_out_not_the_network(published, tmp_path, monkeypatch, caplog):
+    """Where an asset's package is not installed (a venv from before the lock had it), the publish
+    still succeeds: the tags go (no page waits on a CDN) and the log names what to install."""
+    import dataclasses
+
+    from retention.outputs.data_docs import assets
+
+    def not_installed():
+        raise ImportError("not installed")
+
+    monkeypatch.setattr(
+        assets,
+        "ASSETS",
+        tuple(dataclasses.replace(a, source=not_installed) if a.package == "XStatic-Bootstrap" else a for a in assets.ASSETS),
+    )
+    monkeypatch.setattr(assets, "LAYOUT", "test-missing")  # another assets folder than the real one
+    settings, run_id, _, _ = published
+    settings = settings.model_copy(update={"state_dir": tmp_path / "state"})
+    shutil.copytree(published[0].data_docs_dir, settings.data_docs_dir)
+    dest = tmp_path / "data_docs"
+    with caplog.at_level("WARNING"):
+        publish_data_docs(settings, run_id, dest)
+    index = (dest / "index.html").read_text(encoding="utf-8")
+    assert not [u for u in fetched_urls(index) if REMOTE_URL.match(u)]
+    assert "bootstrap.min.css" not in index and "jquery.min.js" in index
+    assert "XStatic-Bootstrap" in caplog.text
