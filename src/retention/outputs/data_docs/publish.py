@@ -5,7 +5,8 @@ and trimmed to its last runs by quality.gx): every page and stylesheet rewritten
 A page is rewritten once: the rewritten copy is kept under $RETENTION_STATE_DIR/data_docs_offline
 with what it was made from (the page's size and time, the assets folder), and each publish links it.
 GX writes a new page per run and a new index.html, and leaves the 60 runs' older pages as they are,
-so a nightly publish rewrites two pages and links the rest: no data copied, ≈0.02 s on the demo.
+so a nightly publish rewrites two pages and links the rest: no data copied (measured: 0.01 s on the
+demo, 0.03-0.05 s with 60 runs kept; a fresh state folder's first publish 0.3 s, making the assets).
 """
 
 from __future__ import annotations
