@@ -6,6 +6,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_LANDING := demo/landing
+DATA_DOCS_NPM := src/retention/outputs/data_docs/npm
 
 # A project-local Airflow on SQLite; the DAG folder is this repository's dags/.
 export AIRFLOW_HOME ?= $(CURDIR)/airflow_home
@@ -16,7 +17,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 .PHONY: run test test-fast install browser demo airflow-db airflow-dags-test lint benchmark lock clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DATA_DOCS_NPM)/node_modules/.package-lock.json
 
 # --compile-bytecode: every dbt, Airflow and CLI process would otherwise compile its imports from source
 # again each time it starts wherever PYTHONDONTWRITEBYTECODE is set (seconds per process)
@@ -33,6 +34,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 browser:
 	@command -v chromium > /dev/null 2>&1 || $(SUDO) apt-get install -y -q chromium > /dev/null \
 		|| ($(SUDO) apt-get update -q > /dev/null && $(SUDO) apt-get install -y -q chromium > /dev/null)
+
+# The Data Docs assets no PyPI package carries (bootstrap-table, bootstrap-dark): npm, from its lock
+# (src/retention/outputs/data_docs/assets.py); npm writes node_modules/.package-lock.json last
+$(DATA_DOCS_NPM)/node_modules/.package-lock.json: $(DATA_DOCS_NPM)/package-lock.json $(DATA_DOCS_NPM)/package.json
+	npm ci --prefix $(DATA_DOCS_NPM) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 demo: install
 	test -d $(DEMO_LANDING) || $(BIN)/retention demo --out $(DEMO_LANDING)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from . import __version__
@@ -15,19 +16,17 @@ from .database import connect
 from .ingest import lake
 
 SOURCE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".md"}
+NOT_SOURCE = {"target", "logs", "__pycache__", "node_modules"}
 EMPTY_LAKE_STATE = hashlib.sha256(b"[]").hexdigest()[:20]
 
 
 def tree_digest(folder: Path) -> str:
-    """The source files of a folder (not build output), names and bytes."""
+    """The source files of a folder (not build output, nor the npm packages the Data Docs ship), names and bytes."""
     digest = hashlib.sha256()
-    sources = (
-        p
-        for p in folder.rglob("*")
-        if p.suffix in SOURCE_SUFFIXES
-        and p.is_file()
-        and not {"target", "logs", "__pycache__"} & set(p.relative_to(folder).parts)
-    )
+    sources = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in NOT_SOURCE]  # pruned, not walked: node_modules holds thousands of files
+        sources += [Path(root) / f for f in files if Path(f).suffix in SOURCE_SUFFIXES]
     for path in sorted(sources):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
