@@ -29,7 +29,7 @@ def locked_version(package: str) -> str:
 
 
 def test_image_is_the_locked_airflow_release_on_python_311():
-    base = re.search(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), re.M).group(1)
+    base = re.findall(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), re.M)[-1]  # the final stage
     assert base == f"apache/airflow:{locked_version('apache-airflow')}-python3.11"
 
 
