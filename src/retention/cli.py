@@ -88,7 +88,7 @@ def cmd_report(args) -> int:
         raise RetentionError(f"there is no published report yet ({report} does not exist): run `retention run` first")
     print(report)
     if args.open:
-        url = report.resolve().as_uri()
+        url = report.absolute().as_uri()  # the stable name: reloading the page later shows the newest report
         if webbrowser.open(url):
             print(f"opened {url} in a browser")
         else:

@@ -18,17 +18,29 @@ GRAINS = ("week", "month", "quarter", "year")
 COHORT_GRAINS = ("week", "month", "quarter")  # marts.cohort_retention has no yearly cohorts
 MAX_COHORT_PERIODS = 12  # columns k = 0 … 12: wider than that does not fit a terminal
 
-# marts.period_retention's columns in the order shown; the rates are fractions in the mart
-PERIOD_COLUMNS = [
-    "period_start", "customers_start", "customers_end", "new_customers", "retained_customers",
-    "reactivated_customers", "churned_customers", "retention_rate", "strict_retention_rate", "churn_rate",
-    "revenue_end", "net_revenue_retention", "gross_revenue_retention", "is_complete",
-]  # fmt: skip
+# marts.period_retention's columns in the order shown, with short headers (docs/reference.md names them);
+# the rates are fractions in the mart
+PERIOD_COLUMNS = {
+    "period_start": "period",
+    "customers_start": "start (S)",
+    "customers_end": "end (E)",
+    "new_customers": "new (N)",
+    "retained_customers": "retained",
+    "reactivated_customers": "reactivated",
+    "churned_customers": "churned",
+    "retention_rate": "retention",
+    "strict_retention_rate": "strict",
+    "churn_rate": "churn",
+    "revenue_end": "revenue",
+    "net_revenue_retention": "NRR",
+    "gross_revenue_retention": "GRR",
+    "is_complete": "complete",
+}
 RATES = {"retention_rate", "strict_retention_rate", "churn_rate", "net_revenue_retention", "gross_revenue_retention"}
 
 
 def percent(value: object) -> str | None:
-    return None if value is None else f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+    return None if value is None else f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]  # a DOUBLE
 
 
 def without_empty_columns(headers: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
@@ -44,7 +56,7 @@ def period_rows(con: duckdb.DuckDBPyConnection, grain: str, limit: int) -> tuple
         [grain, limit],
     ).fetchall()
     shown = [tuple(percent(v) if c in RATES else v for c, v in zip(PERIOD_COLUMNS, r)) for r in rows]
-    return without_empty_columns(list(PERIOD_COLUMNS), shown)
+    return without_empty_columns(list(PERIOD_COLUMNS.values()), shown)
 
 
 def cohort_rows(con: duckdb.DuckDBPyConnection, grain: str, cohorts: int) -> tuple[list[str], list[tuple]]:

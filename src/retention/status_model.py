@@ -210,7 +210,7 @@ def json_help() -> str:
 
     def describe(model: type[BaseModel], indent: str) -> None:
         for name, field in model.model_fields.items():
-            kind = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+            kind = _type_name(field.annotation)
             note = f" — {field.description}" if field.description else ""
             lines.append(f"{indent}{name}: {kind}{note}")
             inner = _model_in(field.annotation)
@@ -219,6 +219,17 @@ def json_help() -> str:
 
     describe(Status, "  ")
     return "\n".join(lines)
+
+
+def _type_name(annotation: object) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    args = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is list and args:
+        return f"list of {_type_name(args[0])}"
+    if args:  # X | None
+        return " | ".join("null" if a is type(None) else _type_name(a) for a in args)
+    return str(annotation)
 
 
 def _model_in(annotation: object) -> type[BaseModel] | None:
