@@ -13,6 +13,8 @@ from pathlib import Path
 from .config import load_settings
 from .errors import BatchStateError, RetentionError, RunFailed
 
+GRAINS = ("week", "month", "quarter", "year")  # of marts.period_retention (docs/reference.md)
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -21,49 +23,89 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if _count(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return int(text)
+
+
+def _status_json_help() -> str:
+    from .status_model import json_help
+
+    return json_help()
+
+
 def cmd_run(args) -> int:
-    from .pipeline import check_warnings, run
-    from .pipeline import target_path as pipeline_target
-    from .report import audit_summary
+    from . import progress
+    from .console import make_console
+    from .pipeline import run
+    from .progress_view import reporter_for_terminal
+    from .run_view import run_view, warnings_of
 
     settings = load_settings()
     started = time.monotonic()
-    summary = run(settings, args.through, full_refresh=args.full_refresh)
-    plan = summary.plan
-    print(
-        f"run {plan.run_id}: batches loaded {len(plan.loaded_batches)} "
-        f"({', '.join(plan.loaded_batches[:5])}{' …' if len(plan.loaded_batches) > 5 else ''}), "
-        f"unchanged {plan.unchanged_batches}; rows read {plan.rows.get('rows_read', 0)}, "
-        f"loaded {plan.rows.get('rows_loaded', 0)}, quarantined {plan.rows.get('rows_quarantined', 0)}"
-    )
-    if plan.up_to_date:
-        print(f"nothing new: {pipeline_target(settings, plan)} is already up to date and was left as it was")
-    else:
-        print("audit:")
-        print(audit_summary(summary.checks))
-        what = f"the snapshot as of {plan.as_of} (the published marts are newer)" if plan.target == "snapshot" else "the marts"
-        print(f"published {what} to {summary.published} in {time.monotonic() - started:.1f}s")
-    for warning in check_warnings(summary.checks):  # the ingest's warnings were logged as they came
+    reporter = reporter_for_terminal()
+    previous = progress.set_reporter(reporter)
+    try:
+        with reporter:  # a live display ends (its last frame kept) before anything else is printed
+            summary = run(settings, args.through, full_refresh=args.full_refresh)
+    finally:
+        progress.set_reporter(previous)
+    run_view(make_console(), settings, summary, time.monotonic() - started)
+    for warning in warnings_of(summary):  # the ingest's warnings were logged as they came
         print(f"retention: warning: {warning}", file=sys.stderr)
-    return 0
+    return 0  # the outputs' failure (summary.outputs_error) is said in the summary: the marts are published
 
 
 def cmd_status(args) -> int:
-    from .report import last_run, load_status
+    from .console import make_console
+    from .report import last_run, status_view
+    from .status_model import collect_status
 
-    print(last_run(load_settings()) if args.last_run else load_status(load_settings()))
+    settings = load_settings()
+    if args.json:
+        print(collect_status(settings).model_dump_json(indent=2))
+    elif args.last_run:
+        print(last_run(settings))
+    else:
+        status_view(make_console(), collect_status(settings))
+    return 0
+
+
+def cmd_report(args) -> int:
+    import webbrowser
+
+    from .outputs.sets import locations
+
+    report = locations(load_settings()).report
+    if not report.exists():  # the link is made by the first publish, and points at the current set
+        raise RetentionError(f"there is no published report yet ({report} does not exist): run `retention run` first")
+    print(report)
+    if args.open:
+        url = report.absolute().as_uri()  # the stable name: reloading the page later shows the newest report
+        if webbrowser.open(url):
+            print(f"opened {url} in a browser")
+        else:
+            print(f"no browser could be opened here; open {url}")
     return 0
 
 
 def cmd_batches(args) -> int:
-    from .report import batches_table
+    from .console import make_console
+    from .report import batches_view
 
     settings = load_settings()
     if args.action == "remove":
         return _remove_batch(settings, args.date.isoformat(), args.reason)
     if args.action == "restore":
         return _restore_batch(settings, args.date.isoformat())
-    print(batches_table(settings))
+    batches_view(make_console(), settings)
     return 0
 
 
@@ -118,7 +160,8 @@ def _restore_batch(settings, batch: str) -> int:
 def cmd_quarantine(args) -> int:
     import csv
 
-    from .report import quarantine_rows, quarantine_table
+    from .console import make_console
+    from .report import quarantine_rows, quarantine_view
 
     settings = load_settings()
     rows = quarantine_rows(settings, args.batch.isoformat() if args.batch else None, args.reason)
@@ -132,19 +175,19 @@ def cmd_quarantine(args) -> int:
     if not rows:
         print("no quarantined rows" + (" match" if args.batch or args.reason else ""))
         return 0
-    print(quarantine_table(rows))
+    quarantine_view(make_console(), rows)
     print(f"{len(rows)} rows; personal data is hashed; --csv FILE writes them for the CRM owner")
     return 0
 
 
 def cmd_show(args) -> int:
-    from .report import marts_overview
+    from .console import make_console
+    from .show import marts_view
 
     settings = load_settings()
     if not settings.warehouse.exists():
-        print(f"{settings.warehouse} does not exist yet: run `retention run` first", file=sys.stderr)
-        return 1
-    print(marts_overview(settings.warehouse))
+        raise RetentionError(f"{settings.warehouse} does not exist yet: run `retention run` first")
+    marts_view(make_console(), settings.warehouse, args.grain, args.limit, args.cohorts)
     return 0
 
 
@@ -169,9 +212,20 @@ def parser() -> argparse.ArgumentParser:
         help="rebuild and publish even when the marts are up to date (the batches themselves reload when their files change)",
     )
     r.set_defaults(func=cmd_run)
-    st = sub.add_parser("status", help="batches loaded, row counts and quarantine reasons")
+    st = sub.add_parser(
+        "status",
+        help="batches loaded, row counts and quarantine reasons",
+        description="The last run, rejected batches, what is published and where, the lake's batches with rows "
+        "read / loaded / quarantined per file, and the quarantine reasons.",
+        epilog=_status_json_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     st.add_argument("--last-run", action="store_true", help="only how the last run ended, with its warnings")
+    st.add_argument("--json", action="store_true", help="the same as JSON on stdout (its shape below)")
     st.set_defaults(func=cmd_status)
+    rp = sub.add_parser("report", help="the path of the published report.html; --open opens it in a browser")
+    rp.add_argument("--open", action="store_true", help="open the report with the system's browser")
+    rp.set_defaults(func=cmd_report)
     b = sub.add_parser("batches", help="the lake's batches and their state; remove or restore one")
     b.set_defaults(func=cmd_batches, action="list")
     bsub = b.add_subparsers(dest="action")
@@ -185,7 +239,11 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--reason", default=None, help="only reasons starting with this, e.g. 'unknown status'")
     q.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file instead")
     q.set_defaults(func=cmd_quarantine)
-    sub.add_parser("show", help="print the latest period retention and a cohort table").set_defaults(func=cmd_show)
+    sh = sub.add_parser("show", help="print the latest period retention and a cohort table")
+    sh.add_argument("--grain", choices=GRAINS, default="month", help="period grain (cohorts: quarter for year)")
+    sh.add_argument("--limit", type=_positive, default=6, help="latest periods shown (default 6)")
+    sh.add_argument("--cohorts", type=_count, default=6, help="latest cohorts shown (default 6; 0: no cohort table)")
+    sh.set_defaults(func=cmd_show)
     d = sub.add_parser("demo", help="write the demo CRM exports into the landing folder")
     d.add_argument("--out", type=Path, default=None)
     d.add_argument("--seed", type=int, default=42)
@@ -202,9 +260,22 @@ class _Formatter(logging.Formatter):
         return f"retention: {record.levelname.lower()}: {record.getMessage()}"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes: while the live progress display runs, rich
+    puts its own stream there and prints the warning above the display instead of through it."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:

@@ -1,60 +1,50 @@
-"""Plain-text views of the published marts and of the load history, for the terminal."""
+"""Terminal views of the load history: `retention status`, `batches`, `quarantine`, and the run's audit
+lines. Rich tables on a terminal; on a pipe the same tables as plain text (console.py), one row a line,
+so that `grep` and the tests read them. The readers' HTML report is elsewhere (outputs/report/).
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import NamedTuple
+import io
+from collections.abc import Sequence
 
-import duckdb
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from .config import Settings
+from .console import PLAIN_WIDTH, show
 from .database import connect
 from .ingest import batch_log, lake
-from .ingest.quarantine import EXAMPLES_SQL, REASON_SQL
-from .run_record import last_run_file, rejections_file
+from .status_model import Batch, Status, collect_status
 
 
-def _table(headers: list[str], rows: list[tuple]) -> str:
-    cells = [[("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)) for v in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    line = lambda values: "  ".join(v.rjust(w) for v, w in zip(values, widths))  # noqa: E731
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+def cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
 
 
-def marts_overview(warehouse: Path, periods: int = 6, cohorts: int = 6, months: int = 6) -> str:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        out = []
-        for grain in ("month", "quarter", "year"):
-            cur = con.execute(
-                """
-                select period_start, customers_start, customers_end, new_customers, retained_customers,
-                       reactivated_customers, churned_customers, retention_rate, strict_retention_rate
-                from marts.period_retention where period_grain = ? order by period_start desc limit ?""",
-                [grain, periods if grain != "year" else 3],
-            )
-            headers = [d[0] for d in cur.description]
-            out.append(f"period retention by {grain} (latest first)\n" + _table(headers, cur.fetchall()))
-        pivot = ", ".join(f"max(case when period_number = {k} then retention_rate end) as m{k}" for k in range(months + 1))
-        cur = con.execute(
-            f"""
-            select cohort_start, max(cohort_size) as size, {pivot}
-            from marts.cohort_retention where cohort_grain = 'month'
-            group by cohort_start order by cohort_start desc limit ?""",
-            [cohorts],
-        )
-        out.append(
-            "cohort retention (share of the cohort active k months later)\n"
-            + _table([d[0] for d in cur.description], cur.fetchall())
-        )
-        return "\n\n".join(out)
-    finally:
-        con.close()
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> Table:
+    """A table with a rule under its header and no frame: it reads the same with or without colour.
+    `right`: the columns (by position) of numbers, aligned right."""
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for i, header in enumerate(headers):
+        t.add_column(header, justify="right" if i in right else "left")
+    for row in rows:
+        t.add_row(*(cell(v) for v in row))
+    return t
+
+
+def section(title: str, body: RenderableType) -> Group:
+    return Group(Text(title, style="bold cyan"), body)
 
 
 def audit_summary(checks) -> str:
-    """One line per check: status, name, rows checked, and what failed."""
+    """One line per check: status, name, rows checked, and what failed (plain text, for logs)."""
     return "\n".join(
         f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
         + (f"  {c.details}" if c.details else "")
@@ -62,101 +52,117 @@ def audit_summary(checks) -> str:
     )
 
 
-def _json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def load_status(settings: Settings) -> str:
-    """The last run, the batches the last ingest rejected, and what the lake holds: rows read, loaded
-    and quarantined per batch and file, and why rows were quarantined."""
-    sections = [s for s in (_last_run(settings), _rejected_batches(settings)) if s]
-    if not lake.has_batches(settings.lake_dir):
-        sections.append(f"no batches loaded yet (landing folder {settings.landing_dir})")
-    else:
-        history = _lake_history(settings)
-        sections += [_batches_table(history.batches), _quarantine_tables(history.reasons, history.totals)]
-    return "\n\n".join(sections)
-
-
-def _last_run(settings: Settings) -> str | None:
-    last = _json(last_run_file(settings))
-    if not last:
-        return None
-    line = f"last run: {last.get('what')} {last.get('run_id', '')} — {last.get('status')} at {last.get('finished_at')}"
-    line += f"\n  {last['error']}" if last.get("error") else ""
-    return line + "".join(f"\n  warning: {w}" for w in last.get("warnings") or [])
+def audit_table(checks) -> Table:
+    """The audit's checks for a terminal: the status coloured, the details of a warning or failure beside it."""
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    t.add_column("")
+    t.add_column("check")
+    t.add_column("rows", justify="right")
+    t.add_column("details", overflow="fold")
+    for c in checks:
+        mark = {"passed": Text("ok", style="green"), "warned": Text("WARNED", style="yellow")}.get(
+            c.status, Text(c.status.upper(), style="bold red")
+        )
+        t.add_row(mark, c.check_name, str(c.rows_checked), c.details or "")
+    return t
 
 
 def last_run(settings: Settings) -> str:
     """The last run's outcome and its warnings (`retention status --last-run`, printed by `make run`)."""
-    return _last_run(settings) or "no run yet"
+    return _last_run_text(collect_status(settings)) or "no run yet"
 
 
-def _rejected_batches(settings: Settings) -> str | None:
-    rejected = _json(rejections_file(settings)).get("rejected") or []
-    if not rejected:
+def _last_run_text(status: Status) -> str | None:
+    last = status.last_run
+    if last is None:
         return None
-    return "batches rejected by the last ingest (nothing of them is loaded)\n" + _table(
-        ["batch", "file", "problem"], [(r["batch"], r["file"] or "", r["problem"]) for r in rejected]
+    line = f"last run: {last.what} {last.run_id or ''} — {last.status} at {last.finished_at}"
+    line += f"\n  {last.error}" if last.error else ""
+    return line + "".join(f"\n  warning: {w}" for w in last.warnings)
+
+
+def status_view(console: Console, status: Status) -> None:
+    """The last run, the batches the last ingest rejected, what is published and where, the lake's
+    batches with rows read / loaded / quarantined per file, and why rows were quarantined."""
+    parts: list[RenderableType] = []
+    if text := _last_run_text(status):
+        parts.append(Text(text))
+    if status.rejected_batches:
+        parts.append(
+            section(
+                "batches rejected by the last ingest (nothing of them is loaded)",
+                table(["batch", "file", "problem"], [(r.batch, r.file or "", r.problem) for r in status.rejected_batches]),
+            )
+        )
+    parts.append(Text(_published_text(status)))
+    if not status.batches:
+        parts.append(Text(f"no batches loaded yet (landing folder {status.landing_dir})"))
+    else:
+        parts += [_batches_section(status.batches), *_quarantine_sections(status)]
+    _print_sections(console, parts)
+
+
+def load_status(settings: Settings) -> str:
+    """`retention status` as plain text (for callers without a terminal)."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, no_color=True, color_system=None, highlight=False, width=PLAIN_WIDTH)
+    status_view(console, collect_status(settings))
+    return out.getvalue().rstrip("\n")
+
+
+def _published_text(status: Status) -> str:
+    p, out = status.published, status.outputs
+    if not p.exists:
+        return f"published: nothing yet ({p.warehouse} does not exist)"
+    text = f"published: {p.warehouse}, as of {p.as_of}, run {p.run_id}, at {p.published_at}"
+    if out.report.exists:
+        text += f"\n  report {out.report.path}; parquet {out.parquet.path}"
+    return text
+
+
+def _print_sections(console: Console, parts: list[RenderableType]) -> None:
+    for i, part in enumerate(parts):
+        if i:
+            console.print()
+        show(console, part)
+
+
+def _counts(batch: Batch, table: str) -> tuple[object, object, object]:
+    found = batch.counts(table)
+    return found if found is not None else (None, None, None)
+
+
+def _batches_section(batches: list[Batch]) -> Group:
+    rows = [
+        (b.batch_date, b.loaded_at, *_counts(b, "customers"), *_counts(b, "orders"), ", ".join(b.files_absent)) for b in batches
+    ]
+    return section(
+        "batches in the lake (rows read / loaded / quarantined per file)",
+        table(
+            ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
+            rows,
+            right=range(2, 8),
+        ),
     )
 
 
-class _LakeHistory(NamedTuple):
-    batches: list[tuple]  # per batch: when loaded, rows read / loaded / quarantined per file, files absent
-    reasons: list[tuple]  # quarantined rows per batch, file and reason, with the first line
-    totals: list[tuple]  # quarantined rows and files per reason
+def _quarantine_sections(status: Status) -> list[RenderableType]:
+    if not status.quarantine:
+        return [Text("quarantine: no rows")]
+    by_file = [(g.batch_date, g.file, g.reason, g.example_values, g.rows, g.first_line) for g in status.quarantine]
+    overall = [(r.reason, r.example_values, r.rows, r.files) for r in status.quarantine_reasons]
+    return [
+        section(
+            "quarantined rows by batch, file and reason",
+            table(["batch", "file", "reason", "values (up to 3)", "rows", "first line"], by_file, right=(4, 5)),
+        ),
+        section("quarantine reasons overall", table(["reason", "values (up to 3)", "rows", "files"], overall, right=(2, 3))),
+        Text("`retention quarantine [--batch DATE] [--reason R] [--csv FILE]` shows or writes the rows themselves"),
+    ]
 
 
-def _lake_history(settings: Settings) -> _LakeHistory:
-    manifest = f"({lake.table_sql(settings.lake_dir, 'manifest')})"
-    quarantine = f"({lake.table_sql(settings.lake_dir, 'quarantine')})"
-    con = connect(settings)
-    try:
-        batches = con.execute(f"""
-            select batch_date, strftime(min(loaded_at), '%Y-%m-%d %H:%M:%S') as loaded_at,
-                   sum(rows_read) filter (where table_name = 'customers'),
-                   sum(rows_loaded) filter (where table_name = 'customers'),
-                   sum(rows_quarantined) filter (where table_name = 'customers'),
-                   sum(rows_read) filter (where table_name = 'orders'),
-                   sum(rows_loaded) filter (where table_name = 'orders'),
-                   sum(rows_quarantined) filter (where table_name = 'orders'),
-                   string_agg(file_name, ', ') filter (where not present) as missing_files
-            from {manifest} group by 1 order by 1""").fetchall()
-        reasons = con.execute(f"""
-            select batch_date, source_file, {REASON_SQL} as reason, {EXAMPLES_SQL}, count(*), min(source_line)
-            from {quarantine} group by all order by 1, 2, 5 desc""").fetchall()
-        totals = con.execute(f"""
-            select {REASON_SQL} as reason, {EXAMPLES_SQL}, count(*), count(distinct source_file)
-            from {quarantine} group by 1 order by 3 desc""").fetchall()
-    finally:
-        con.close()
-    return _LakeHistory(batches, reasons, totals)
-
-
-def _batches_table(batches: list[tuple]) -> str:
-    return "batches in the lake (rows read / loaded / quarantined per file)\n" + _table(
-        ["batch", "loaded at (UTC)", "cust read", "loaded", "quar.", "orders read", "loaded", "quar.", "files absent"],
-        batches,
-    )
-
-
-def _quarantine_tables(reasons: list[tuple], totals: list[tuple]) -> str:
-    if not reasons:
-        return "quarantine: no rows"
-    return (
-        "quarantined rows by batch, file and reason\n"
-        + _table(["batch", "file", "reason", "values (up to 3)", "rows", "first line"], reasons)
-        + "\n\nquarantine reasons overall\n"
-        + _table(["reason", "values (up to 3)", "rows", "files"], totals)
-        + "\n\n`retention quarantine [--batch DATE] [--reason R] [--csv FILE]` shows or writes the rows themselves"
-    )
-
-
-def batches_table(settings: Settings) -> str:
-    """Every batch the lake holds, removed or lands: its state, loads, rows and its landing folder."""
+def batches_view(console: Console, settings: Settings) -> None:
+    """Every batch the lake holds, removed or loaded: its state, loads, rows and its landing folder."""
     lake_dir = settings.lake_dir
     rows: dict[str, list] = {}
     if lake.has_batches(lake_dir):
@@ -190,9 +196,18 @@ def batches_table(settings: Settings) -> str:
             note = f"by {entry.get('by')} at {entry.get('at')}: {entry.get('reason')}"
         out.append((name, state, loaded_at, c_read, c_quar, o_read, o_quar, "present" if present else "GONE", note))
     if not out:
-        return f"no batches in the lake yet (landing folder {settings.landing_dir})"
-    return "batches in the lake (rows read / quarantined per file)\n" + _table(
-        ["batch", "state", "loaded at (UTC)", "cust read", "quar.", "orders read", "quar.", "landing folder", "note"], out
+        show(console, Text(f"no batches in the lake yet (landing folder {settings.landing_dir})"))
+        return
+    show(
+        console,
+        section(
+            "batches in the lake (rows read / quarantined per file)",
+            table(
+                ["batch", "state", "loaded at (UTC)", "cust read", "quar.", "orders read", "quar.", "landing folder", "note"],
+                out,
+                right=range(3, 7),
+            ),
+        ),
     )
 
 
@@ -223,6 +238,6 @@ def quarantine_rows(settings: Settings, batch: str | None, reason: str | None) -
         con.close()
 
 
-def quarantine_table(rows: list[tuple]) -> str:
+def quarantine_view(console: Console, rows: list[tuple]) -> None:
     shown = [(b, f, line, reason, raw if len(raw) <= 100 else raw[:99] + "…") for b, f, line, reason, raw in rows]
-    return _table(QUARANTINE_COLUMNS, shown)
+    show(console, table(QUARANTINE_COLUMNS, shown, right=(2,)))

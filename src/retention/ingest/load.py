@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from ..config import Settings
 from ..database import connect
 from ..sql import ident, sql_text
@@ -340,18 +341,24 @@ def ingest(settings: Settings, through: dt.date | None = None) -> IngestReport:
         for row in lake.manifest(con, settings.lake_dir):
             current.setdefault(row["batch_date"].isoformat(), []).append(row)
         removed = batch_log.removed(settings.lake_dir)
-        for batch in batches:
+        for number, batch in enumerate(batches, start=1):
             if batch.name in removed and batch.fingerprint() == removed[batch.name].get("files"):
                 report.warnings.append(_still_removed(settings, batch.name, removed[batch.name]))
+                progress.step(f"batch {batch.name} kept out (removed)", number, len(batches))
                 continue
             if _unchanged(batch, current, rules):
                 report.unchanged.append(batch.name)
+                progress.step(f"batch {batch.name} unchanged", number, len(batches))
                 continue
             try:
-                report.loaded.extend(load_batch(con, settings, mapping, batch, rules))
+                manifest = load_batch(con, settings, mapping, batch, rules)
             except BatchRejected as e:
                 report.rejected.append(e)
+                progress.step(f"batch {batch.name} rejected", number, len(batches))
                 continue
+            report.loaded.extend(manifest)
+            rows = sum(int(m["rows_read"]) for m in manifest)
+            progress.step(f"batch {batch.name} loaded ({rows} rows read)", number, len(batches))
             if batch.name in removed:
                 batch_log.append(settings.lake_dir, batch.name, "redelivered", reason="its files changed since it was removed")
             if note := batch.absent_note():

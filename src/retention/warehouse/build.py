@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .. import progress
 from ..config import Settings
 from ..database import connect, session_settings
 from ..errors import BuildFailed
@@ -124,6 +125,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
     proven = passed.is_file() and passed.read_text().strip() == digest
     skip_units = ["--exclude-resource-type", "unit_test"] if proven else []
     target = settings.dbt_dir / "target"
+    steps: list = [["--exclude", AFTER_FIT, *skip_units], "fit", ["--select", AFTER_FIT, *skip_units]]
     request = {
         "database": str(database),
         "common_args": [
@@ -139,7 +141,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
             # step's run_results itself; partial parsing keeps its own file
             "--no-write-json",
         ],
-        "steps": [["--exclude", AFTER_FIT, *skip_units], "fit", ["--select", AFTER_FIT, *skip_units]],
+        "steps": steps,
         "results_dir": str(kept),
         "docs_target": str(docs_target(settings)),
         "duckdb_settings": session_settings(settings),
@@ -166,6 +168,7 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
     if done.returncode == 0:
         if not proven:
             passed.write_text(digest + "\n")
+        _tell_steps(kept, len(steps))
         return
     said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
     if done.returncode in (dbt_steps.EXIT_FIT_FAILED, dbt_steps.EXIT_DBT_ERROR):
@@ -175,6 +178,23 @@ def run_steps(settings: Settings, database: Path, through: dt.date | None) -> No
         tail = [line for line in (done.stdout + done.stderr).strip().splitlines() if line.strip()][-3:]
         failures = [" / ".join(tail) or f"exit code {done.returncode}"]
     raise BuildFailed("dbt build failed: " + "; ".join(failures) + f" (full output: {output})")
+
+
+def _tell_steps(results_dir: Path, steps: int) -> None:
+    """One progress step per dbt step and the fit, told once the child returned: the steps run in the child
+    (dbt_steps.py), whose output is captured, so this is the first moment the parent knows how they went."""
+    for number in range(steps):
+        step = results_dir / f"{number:02d}.json"
+        if not step.is_file():
+            progress.step("lifetime-value fit done", number + 1, steps)
+            continue
+        try:
+            results = json.loads(step.read_text())["results"]
+        except (OSError, ValueError, KeyError):
+            results = []
+        statuses = [str(r.get("status")) for r in results]
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+        progress.step(f"dbt step {number + 1}: {len(results)} nodes ({counts or 'none'})", number + 1, steps)
 
 
 def build(settings: Settings, through: dt.date | None) -> Path:
