@@ -68,6 +68,11 @@ run: demo airflow-db
 	@RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention status --last-run
 	@echo
 	RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention show
+	@echo
+	@report=$$(RETENTION_LANDING_DIR=$(DEMO_LANDING) $(BIN)/retention report) && \
+		echo "The retention report (opens from disk): $$report" && \
+		echo "Beside it in $$(dirname $$report)/: parquet/ (every mart), docs/ (dbt docs), data_docs/ (the audit's Data Docs)" && \
+		echo "Open it in a browser: .venv/bin/retention report --open"
 
 test: install browser
 	$(BIN)/python -m pytest

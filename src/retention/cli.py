@@ -291,9 +291,13 @@ def entry() -> None:
     """The `retention` command: main(), then out without the interpreter's teardown, which frees every
     module of great-expectations, dbt and pandas one by one (0.8 s after each run). Everything that
     must reach the disk is written and closed by then; the console streams and the log are flushed here.
-    An unexpected exception still leaves the normal way, with its traceback."""
-    code = main()
-    sys.stdout.flush()
+    An unexpected exception still leaves the normal way, with its traceback. A reader that stops reading
+    (`retention status --json | head`) ends the output quietly, as other Unix commands do."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os._exit(141)  # 128 + SIGPIPE, what a shell reports for a command cut off by its pipe
     sys.stderr.flush()
     logging.shutdown()
     os._exit(code)
