@@ -1,34 +1,25 @@
-{#- Contract §4.4: the counts of marts.period_retention over the customers of one segment value. -#}
-with
-
-counted as (
-
-    select * from {{ ref('int_periods_counted_by_segment') }}
-    where segment_type <> 'all'
-
-)
-
+{#- docs/reference.md, The marts (segments): the counts and rates of marts.period_retention over the
+    customers of one segment value, from the same formulas (int_periods_rated). -#}
 select
-    cast(segment_type as varchar) as segment_type,
-    cast(segment_value as varchar) as segment_value,
-    cast(period_grain as varchar) as period_grain,
-    cast(period_start as date) as period_start,
-    cast(customers_start as bigint) as customers_start,
-    cast(customers_end as bigint) as customers_end,
-    cast(new_customers as bigint) as new_customers,
-    cast(retained_customers as bigint) as retained_customers,
-    cast(customers_end - new_customers - retained_customers as bigint) as reactivated_customers,
-    cast(customers_start - retained_customers as bigint) as churned_customers,
-    case
-        when customers_start > 0
-            then cast(customers_end - new_customers as double) / customers_start
-    end as retention_rate,
-    case
-        when customers_start > 0
-            then cast(retained_customers as double) / customers_start
-    end as strict_retention_rate,
-    cast(revenue_start as decimal(18, 2)) as revenue_start,
-    cast(revenue_end as decimal(18, 2)) as revenue_end,
-    cast(retained_revenue as decimal(18, 2)) as retained_revenue,
-    cast(gross_retained_revenue as decimal(18, 2)) as gross_retained_revenue
-from counted
+    segment_type,
+    segment_value,
+    period_grain,
+    period_start,
+    customers_start,
+    customers_end,
+    new_customers,
+    retained_customers,
+    reactivated_customers,
+    churned_customers,
+    retention_rate,
+    strict_retention_rate,
+    revenue_start,
+    revenue_end,
+    retained_revenue,
+    gross_retained_revenue,
+    is_complete,
+    churn_rate,
+    net_revenue_retention,
+    gross_revenue_retention
+from {{ ref('int_periods_rated') }}
+where segment_type <> 'all'
