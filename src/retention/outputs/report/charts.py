@@ -439,11 +439,13 @@ def backtest(data: ReportData) -> Section:
         for b in groups
         for key, label in (("predicted_occasions", "Predicted"), ("actual_occasions", "Actual"))
     ]
-    if overall:
+    if overall and overall["predicted_occasions"] is not None and overall["actual_occasions"] is not None:
         split = (
             f"BG/NBD refit up to {overall['calibration_end_date']}, {overall['holdout_days']}-day holdout: "
             f"{overall['predicted_occasions']:,.0f} predicted vs {overall['actual_occasions']:,.0f} actual purchase occasions"
         )
+    elif overall:  # the refit ran but is not usable (too little history): no forecast to compare
+        split = f"No forecast: the refit up to {overall['calibration_end_date']} is not usable (too little history)"
     else:
         split = "No backtest: under three days of history"
     chart = (
