@@ -87,7 +87,8 @@ def test_every_task_has_an_owner_retries_with_backoff_and_a_timeout(dagbag):
 
 def test_everything_that_writes_shares_a_pool_of_one_and_any_logical_date_runs_tasks(dagbag):
     pools = {task_id: p["pool"] for task_id, p in dagbag["policy"].items()}
-    assert {t for t, pool in pools.items() if pool == "retention_writer"} == {"ingest", "dbt_build", "audit", "publish"}
+    writers = {t for t, pool in pools.items() if pool == "retention_writer"}
+    assert writers == {"ingest", "dbt_build", "audit", "publish", "outputs"}
     # a start_date would make Airflow create no task instance for an earlier logical date (1998, say)
     assert {p["start_date"] for p in dagbag["policy"].values()} == {"None"}
 

@@ -48,7 +48,13 @@ def small_disks(warehouse, tmp_path):
         mounted.append(state_dir)
         warehouse.path = wh_dir / "retention.duckdb"
         warehouse.state = state_dir
-        warehouse.env |= {"RETENTION_WAREHOUSE": str(warehouse.path), "RETENTION_STATE_DIR": str(state_dir)}
+        # the readers' outputs (report, docs, Parquet: megabytes) on the roomy disk: this test fills the
+        # warehouse's and the state's; outputs that cannot be written are test_outputs.py's
+        warehouse.env |= {
+            "RETENTION_WAREHOUSE": str(warehouse.path),
+            "RETENTION_STATE_DIR": str(state_dir),
+            "RETENTION_OUTPUT_DIR": str(tmp_path / "outputs"),
+        }
         yield warehouse
     finally:
         for m in reversed(mounted):

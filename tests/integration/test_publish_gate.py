@@ -73,9 +73,10 @@ def _project_copy(published, tmp_path):
 
 def test_a_broken_mart_model_stops_the_publish_and_names_the_test(published, tmp_path):
     before = file_digest(published.path)
-    # A copy of the project whose period_retention miscounts churn, as a bad code change would.
+    # A copy of the project whose period rates (int_periods_rated, behind period_retention) miscount churn,
+    # as a bad code change would.
     project = _project_copy(published, tmp_path)
-    model = project / "dbt_project" / "models" / "marts" / "period_retention.sql"
+    model = project / "dbt_project" / "models" / "intermediate" / "int_periods_rated.sql"
     correct = "cast(counted.customers_start - counted.retained_customers as bigint) as churned_customers"
     assert correct in model.read_text()  # else the planted bug below would plant nothing
     model.write_text(model.read_text().replace(correct, correct.replace("retained_customers", "retained_customers + 1")))
