@@ -20,7 +20,7 @@ Points (in the order a run reaches them):
     publish.copied        the new warehouse is complete in its temp file, not yet renamed
     publish.renamed       the new warehouse is renamed into place, the published marker not yet written
     publish.done          the marker is written, the build database not yet removed
-    outputs.writing       the new outputs set has its Parquet files, not yet its report, docs or link
+    outputs.writing       the new outputs set is written (Parquet, report, docs), not yet swapped in
 
 """
 
