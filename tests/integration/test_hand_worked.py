@@ -1,4 +1,4 @@
-"""A case small enough to work out by hand (issue 3): eight customers, January–May 2024.
+"""A case small enough to work out by hand (issue 3): nine customers, January–May 2024.
 
     customer  Jan        Feb                  Mar            Apr   May
     A         10         11                   12             13    14
@@ -9,10 +9,14 @@
     F         60 cancel  -                    61             -     -
     G         70 completed, refunded in May's export        -     71      first completed order: May
     H         -          -                    -              80    81
+    I         -          -                    -              -     5 × 10  one a day May 26–30; no customers row
 
 Batches are monthly deltas dated the 1st of the next month; March's export carries a header-only
 customers.csv, May's has no customers.csv at all, and B's March order appears twice in its file (the
 last row wins). Every expected number below was worked out by hand from this table.
+
+The run is as of 2024-06-01 (the newest batch). I is exactly at twice its own rhythm then: five purchase
+days May 26–30 (mean gap (30 − 26) / 4 = 1 day), last purchase 2 days before June 1, and 2 > 2 × 1 is false.
 """
 
 from __future__ import annotations
@@ -96,6 +100,11 @@ def published(tmp_path_factory):
             order("A5", "A", "2024-05-05 10:00:00", "14.00"),
             order("G2", "G", "2024-05-09 10:00:00", "71.00"),
             order("H2", "H", "2024-05-10 10:00:00", "81.00"),
+            order("I1", "I", "2024-05-26 10:00:00", "10.00"),
+            order("I2", "I", "2024-05-27 10:00:00", "10.00"),
+            order("I3", "I", "2024-05-28 10:00:00", "10.00"),
+            order("I4", "I", "2024-05-29 10:00:00", "10.00"),
+            order("I5", "I", "2024-05-30 10:00:00", "10.00"),
         ],
     )
     wh.run("run")
@@ -122,10 +131,10 @@ EXPECTED_PERIODS = [
     period("month", D(2024, 2, 1), 3, 3, 2, 1, 0, 2, 1 / 3, 1 / 3),
     period("month", D(2024, 3, 1), 3, 4, 1, 2, 1, 1, 1.0, 2 / 3),
     period("month", D(2024, 4, 1), 4, 3, 1, 1, 1, 3, 0.5, 0.25),
-    period("month", D(2024, 5, 1), 3, 3, 1, 2, 0, 1, 2 / 3, 2 / 3),
+    period("month", D(2024, 5, 1), 3, 4, 2, 2, 0, 1, 2 / 3, 2 / 3),  # E {A, G, H, I}, N {G, I}: (4 − 2) / 3
     period("quarter", D(2024, 1, 1), 0, 6, 6, 0, 0, 0, None, None),
-    period("quarter", D(2024, 4, 1), 6, 4, 2, 2, 0, 4, 1 / 3, 1 / 3),
-    period("year", D(2024, 1, 1), 0, 8, 8, 0, 0, 0, None, None),
+    period("quarter", D(2024, 4, 1), 6, 5, 3, 2, 0, 4, 1 / 3, 1 / 3),  # E {A, D, G, H, I}, N {G, H, I}: (5 − 3) / 6
+    period("year", D(2024, 1, 1), 0, 9, 9, 0, 0, 0, None, None),
 ]
 
 
@@ -158,7 +167,7 @@ EXPECTED_COHORTS = [
     cohort(MAR, 2, 1, 0, 0, 0.00),
     cohort(APR, 0, 1, 1, 1, 80.00),
     cohort(APR, 1, 1, 1, 1, 81.00),
-    cohort(MAY, 0, 1, 1, 1, 71.00),
+    cohort(MAY, 0, 2, 2, 2, 121.00),  # G 71 + I 5 × 10
 ]
 
 
@@ -172,6 +181,34 @@ def test_cohort_retention_matches_the_hand_worked_table(published):
     assert_rows_equal(got, EXPECTED_COHORTS, ("cohort_grain", "cohort_start", "period_number"))
 
 
+def test_a_customer_at_exactly_twice_its_own_rhythm_is_not_at_risk(published):
+    """docs/reference.md §4.5: overdue means recency_days > 2 × mean_days_between_occasions, strictly.
+    I: 2 days since May 30, rhythm (May 30 − May 26) / (5 − 1) = 1 day: 2 > 2 is false, so not at risk."""
+    (row,) = published.rows("(select * from marts.customers where customer_id = 'I')", "customer_id")
+    # The rule's first clause, p_alive < 0.5, would decide before the rhythm does. The fit is refitted on
+    # these nine customers, so p_alive is not hand-worked: it only has to leave the rhythm to decide.
+    # (Five purchases in the last six days: P(alive) = 1 / (1 + a/(b+4) · ((α+6)/(α+4))^(r+4)) is near 1
+    # for any fit with α of days or more.)
+    assert row["p_alive"] is None or row["p_alive"] >= 0.5, f"p_alive {row['p_alive']} decides I's flag, not its rhythm"
+    got = {k: row[k] for k in ("channel", "purchase_days", "recency_days", "mean_days_between_occasions", "is_at_risk")}
+    assert got == {
+        "channel": "unknown",
+        "purchase_days": 5,
+        "recency_days": 2,
+        "mean_days_between_occasions": 1.0,
+        "is_at_risk": False,
+    }
+
+
+def test_a_buyer_without_a_customers_row_is_counted_in_channel_unknown(published):
+    """I has no customers row: May's new customers by channel are G (web) and I (unknown)."""
+    got = published.query(
+        "select segment_value, new_customers from marts.period_retention_by_segment "
+        "where segment_type = 'channel' and period_grain = 'month' and period_start = '2024-05-01' order by 1"
+    )
+    assert got == [("unknown", 1), ("web", 1)]
+
+
 def test_every_row_read_was_loaded_and_the_quiet_and_missing_files_are_recorded(published):
     manifest = {
         (str(b), f): (present, read, loaded, quarantined)
@@ -182,7 +219,7 @@ def test_every_row_read_was_loaded_and_the_quiet_and_missing_files_are_recorded(
     assert manifest[("2024-04-01", "customers.csv")] == (True, 0, 0, 0)
     assert manifest[("2024-06-01", "customers.csv")] == (False, 0, 0, 0)
     assert manifest[("2024-04-01", "orders.csv")] == (True, 6, 6, 0)
-    assert sum(v[1] for v in manifest.values()) == 5 + 5 + 2 + 4 + 0 + 6 + 1 + 4 + 3
+    assert sum(v[1] for v in manifest.values()) == 5 + 5 + 2 + 4 + 0 + 6 + 1 + 4 + 8
 
 
 def test_a_second_run_with_nothing_new_leaves_the_published_file_alone(published):

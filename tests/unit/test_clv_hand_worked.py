@@ -119,3 +119,48 @@ def test_expected_purchases_is_continuous_through_a_equal_to_one() -> None:
     above = bgnbd.expected_purchases(0.8, 30.0, 1.0 + 1e-3, 4.0, 365.0, x, t_x, T)
     assert np.all(np.isfinite(at_one))
     assert np.all((np.minimum(below, above) <= at_one) & (at_one <= np.maximum(below, above)))
+
+
+def gauss_series(a: int, b: int, c: int, z: Fraction, terms: int = 200) -> Fraction:
+    """₂F₁(a, b; c; z) = Σₙ (a)ₙ (b)ₙ / ((c)ₙ n!) zⁿ from its definition, in exact fractions (no scipy):
+    each term is the one before times (a+n)(b+n) / ((c+n)(n+1)) · z, which tends to z = 1/4 here, so the
+    terms past 200 are below 4^-150 of the sum."""
+    total, term = Fraction(0), Fraction(1)
+    for n in range(terms):
+        total += term
+        term = term * (a + n) * (b + n) / ((c + n) * (n + 1)) * z
+    return total
+
+
+@pytest.mark.parametrize(
+    "x,t_x,expected",
+    [
+        # 2F1(r+x, b+x; a+b+x−1; z) = 2F1(4, 5; 6; 1/4) = 2.59214384185 (the series);
+        # 6 · (1 − 81/256 · 2.59214384185) = 1.07897692524; P(alive) = 4802/11363, as in equation 6's test above
+        # (1 / (1 + 2/4 · (9/7)^4) = 1 / (1 + 6561/4802)); 1.07897692524 · 4802/11363 = 0.455975287777
+        (2, 4.0, 0.455975287777),
+        # x = 0: no δ term; 4 · (1 − (3/4)² · 2F1(2, 3; 4; 1/4)) = 4 · (1 − 9/16 · 1.53008417852) = 0.557310598339
+        (0, 0.0, 0.557310598339),
+    ],
+)
+def test_bgnbd_expected_purchases_by_hand_from_equation_10(x: int, t_x: float, expected: float) -> None:
+    """Fader, Hardie & Lee 2005, equation 10, for r = 2, α = 3, a = 2, b = 3, T = 6 and a horizon t = 3:
+
+    E[Y(t) | x, t_x, T] = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]
+                          / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
+
+    so (α+T)/(α+T+t) = 9/12 = 3/4 and z = t/(α+T+t) = 3/12 = 1/4. The value is evaluated here term by term in
+    exact fractions with the series for 2F1 (the `expected` numbers were worked the same way and written down
+    to 12 digits; scipy's hyp2f1(4, 5, 6, 0.25) gives the same 2.59214384185), then the model's code is held
+    to them."""
+    r, alpha, a, b, T, t = 2, 3, 2, 3, 6, 3
+    z = Fraction(t, alpha + T + t)
+    shrink = Fraction(alpha + T, alpha + T + t) ** (r + x)
+    numerator = Fraction(a + b + x - 1, a - 1) * (1 - shrink * gauss_series(r + x, b + x, a + b + x - 1, z))
+    t_x_exact = Fraction(t_x).limit_denominator()
+    odds_dropped = Fraction(a, b + x - 1) * (Fraction(alpha + T) / (alpha + t_x_exact)) ** (r + x) if x > 0 else 0
+    by_hand = numerator / (1 + odds_dropped)
+    assert float(by_hand) == pytest.approx(expected, abs=1e-12)
+
+    got = bgnbd.expected_purchases(r, alpha, a, b, t, *one(x, t_x, T))[0]
+    assert got == pytest.approx(expected, rel=1e-9)
