@@ -18,11 +18,6 @@
     cast({{ dbt.date_trunc(grain, local_timestamp) }} as date)
 {%- endmacro %}
 
-{#- Whole months from one period start to another. -#}
-{% macro months_between(from_date, to_date) -%}
-    {{ dbt.datediff(from_date, to_date, 'month') | trim }}
-{%- endmacro %}
-
 {#- Wall-clock time in the marts' zone back to a naive UTC timestamp (e.g. 00:00 of a local date). -#}
 {% macro to_utc_timestamp(local_timestamp) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'retention')(local_timestamp)) }}
@@ -58,4 +53,10 @@
         {%- endif %}
         {%- endfor %}
     end as integer)
+{%- endmacro %}
+
+{#- docs/reference.md §4.1: a period or cohort cell is complete when it ends (the first day of the next
+    period) on or before the run's as-of date; false, not NULL, when either is unknown. -#}
+{% macro is_complete(period_end, as_of_date) -%}
+    coalesce({{ period_end }} <= {{ as_of_date }}, false)
 {%- endmacro %}

@@ -1,5 +1,6 @@
-{#- Contract §4.1: channel and region from the customer's latest customers row, `unknown` without one;
-    segment_type `all` holds every customer once, so one computation serves the overall marts too. -#}
+{#- docs/reference.md §4.1: each customer with a completed order in its channel and region (from
+    int_customers_profiled); segment_type `all` holds every such customer once, so one computation
+    serves the overall marts too. -#}
 with
 
 customers_with_orders as (
@@ -10,7 +11,7 @@ customers_with_orders as (
 
 profiles as (
 
-    select * from {{ ref('stg_crm__customers') }}
+    select * from {{ ref('int_customers_profiled') }}
 
 ),
 
@@ -18,10 +19,11 @@ profiled as (
 
     select
         customers_with_orders.customer_id,
-        coalesce(profiles.channel, 'unknown') as channel,
-        coalesce(profiles.region, 'unknown') as region
+        profiles.channel,
+        profiles.region
     from customers_with_orders
-    left join profiles on profiles.customer_id = customers_with_orders.customer_id
+    -- every customer with an order is profiled
+    inner join profiles on profiles.customer_id = customers_with_orders.customer_id
 
 )
 

@@ -1,22 +1,20 @@
-{#- Contract §4.4: the counts of the monthly cohorts of marts.cohort_retention over one segment value. -#}
-with
-
-counted as (
-
-    select * from {{ ref('int_cohorts_counted_by_segment') }}
-    where segment_type <> 'all'
-
-)
-
+{#- docs/reference.md §4.4: the counts and rates of the monthly cohorts of marts.cohort_retention over the
+    customers of one segment value, from the same formulas (int_cohorts_rated). -#}
 select
-    cast(segment_type as varchar) as segment_type,
-    cast(segment_value as varchar) as segment_value,
-    cast(cohort_grain as varchar) as cohort_grain,
-    cast(cohort_start as date) as cohort_start,
-    cast(period_number as integer) as period_number,
-    cast(cohort_size as bigint) as cohort_size,
-    cast(active_customers as bigint) as active_customers,
-    cast(active_customers as double) / cohort_size as retention_rate,
-    cast(unbounded_active_customers as bigint) as unbounded_active_customers,
-    cast(revenue as decimal(18, 2)) as revenue
-from counted
+    segment_type,
+    segment_value,
+    cohort_grain,
+    cohort_start,
+    period_number,
+    cohort_size,
+    active_customers,
+    retention_rate,
+    unbounded_active_customers,
+    revenue,
+    is_complete,
+    cumulative_revenue,
+    cumulative_revenue_per_customer,
+    retention_rate_ci_low,
+    retention_rate_ci_high
+from {{ ref('int_cohorts_rated') }}
+where segment_type <> 'all'

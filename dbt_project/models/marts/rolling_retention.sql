@@ -1,4 +1,4 @@
-{#- Contract §4.3: N-day retention of the monthly cohorts, in 24-hour steps from the UTC instant t0 of
+{#- docs/reference.md §4.3: N-day retention of the monthly cohorts, in 24-hour steps from the UTC instant t0 of
     each member's first completed order. A member is eligible once t0 + N days is at or before the
     as-of instant (00:00 of the as-of date in RETENTION_TIMEZONE); it returned when it has another
     completed order at t with t0 < t <= t0 + N days. -#}
@@ -23,13 +23,10 @@ as_of as (
 
 ),
 
+-- t0, each customer's first completed order
 first_orders as (
 
-    select
-        customer_id,
-        min(ordered_at) as first_ordered_at
-    from completed_orders
-    group by 1
+    select * from {{ ref('int_customers_summarised') }}
 
 ),
 
@@ -41,7 +38,7 @@ first_returns as (
     from completed_orders
     inner join first_orders
         on first_orders.customer_id = completed_orders.customer_id
-        and first_orders.first_ordered_at < completed_orders.ordered_at
+        and first_orders.first_order_at < completed_orders.ordered_at
     group by 1
 
 ),
@@ -63,7 +60,7 @@ measured as (
         day_windows.day_window,
         first_returns.returned_at,
         as_of.as_of_at,
-        {{ dbt.dateadd('day', 'day_windows.day_window', 'first_orders.first_ordered_at') }} as window_end_at
+        {{ dbt.dateadd('day', 'day_windows.day_window', 'first_orders.first_order_at') }} as window_end_at
     from members
     inner join first_orders on first_orders.customer_id = members.customer_id
     left join first_returns on first_returns.customer_id = members.customer_id
@@ -94,8 +91,5 @@ select
     cast(cohort_size as bigint) as cohort_size,
     cast(eligible_customers as bigint) as eligible_customers,
     cast(returned_customers as bigint) as returned_customers,
-    case
-        when eligible_customers > 0
-            then cast(returned_customers as double) / eligible_customers
-    end as retention_rate
+    {{ ratio('returned_customers', 'eligible_customers') }} as retention_rate
 from counted
