@@ -1,4 +1,4 @@
-{#- One end of the 95 % Wilson score interval of the rate successes / trials (contract §4.1):
+{#- One end of the 95 % Wilson score interval of the rate successes / trials (docs/reference.md §4.1):
     centre ∓ half-width, `side` 'low' or 'high'; NULL when trials = 0. Rounded to 12 decimals, far
     below any meaningful precision, so engines whose last bits differ (DuckDB, Spark) publish equal values. -#}
 {% macro wilson_bound(successes, trials, side) -%}

@@ -1,4 +1,4 @@
-{#- Contract §4, §4.2 and §4.4: each cohort followed period by period to the latest period, per segment
+{#- docs/reference.md §4.1, §4.2 and §4.4: each cohort followed period by period to the latest period, per segment
     value (segment_type `all`: every customer, every cohort grain; other segment types: monthly cohorts). -#}
 with
 

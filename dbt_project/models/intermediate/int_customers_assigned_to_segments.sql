@@ -1,4 +1,4 @@
-{#- Contract §4.1: channel and region from the customer's latest customers row, `unknown` without one;
+{#- docs/reference.md §4.1: channel and region from the customer's latest customers row, `unknown` without one;
     segment_type `all` holds every customer once, so one computation serves the overall marts too. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- Contract §4.1: a purchase occasion is a calendar day in RETENTION_TIMEZONE with at least one
+{#- docs/reference.md §4.1: a purchase occasion is a calendar day in RETENTION_TIMEZONE with at least one
     completed order; several orders on one local day are one occasion with their summed revenue. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- Contract §4 and §4.2, per segment value (segment_type `all` = every customer): S, E, N, retained,
+{#- docs/reference.md §4.1 and §4.2, per segment value (segment_type `all` = every customer): S, E, N, retained,
     and the revenue retained from the S customers, for every period of the spine. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- docs/reference.md, The marts: every rate of a period, written once for the whole customer base
+{#- docs/reference.md §4.2: every rate of a period, written once for the whole customer base
     (segment type `all`) and for each segment value: the seed rate (E - N) / S, the strict rate
     retained / S, churn, revenue retention (NRR, GRR), and whether the period is complete.
     marts.period_retention and marts.period_retention_by_segment select their rows from it.

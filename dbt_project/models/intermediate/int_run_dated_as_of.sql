@@ -1,4 +1,4 @@
-{#- Contract §3: the as-of date is the newest batch date the run builds from (batches on or before the
+{#- docs/reference.md §3: the as-of date is the newest batch date the run builds from (batches on or before the
     through date), so completeness follows the data, not the wall clock. -#}
 with
 

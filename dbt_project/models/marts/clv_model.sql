@@ -1,4 +1,4 @@
-{#- Contract §4.6: the fitted parameters of this run's lifetime-value models (fitted between the dbt
+{#- docs/reference.md §4.6: the fitted parameters of this run's lifetime-value models (fitted between the dbt
     steps by retention.warehouse.lifetime_value), with whether each fit is usable. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- Contract §4 and §4.2: cohorts by first completed order (week, month, quarter), followed period by
+{#- docs/reference.md §4.1 and §4.2: cohorts by first completed order (week, month, quarter), followed period by
     period to the latest period, with cumulative revenue, Wilson intervals and completeness. -#}
 with
 

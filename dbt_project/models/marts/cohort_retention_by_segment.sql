@@ -1,4 +1,4 @@
-{#- Contract §4.4: the counts of the monthly cohorts of marts.cohort_retention over one segment value. -#}
+{#- docs/reference.md §4.4: the counts of the monthly cohorts of marts.cohort_retention over one segment value. -#}
 with
 
 counted as (

@@ -1,4 +1,4 @@
-{#- Contract §4.5: every customer with a customers row or an order (any status), with its completed
+{#- docs/reference.md §4.5: every customer with a customers row or an order (any status), with its completed
     orders, purchase occasions, RFM scores and segment, churn-risk flag and lifetime value. The rules
     for the scores, rfm_segment and is_at_risk are in the model's YAML. -#}
 with

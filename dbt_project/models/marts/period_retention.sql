@@ -1,4 +1,4 @@
-{#- docs/reference.md, The marts (marts.period_retention): S, E, N, retained per period and their rates,
+{#- docs/reference.md §4.2: S, E, N, retained per period and their rates,
     for the whole customer base. The formulas are in int_periods_rated, shared with the segments. -#}
 select
     period_grain,

@@ -1,4 +1,4 @@
-{#- docs/reference.md, The marts (segments): the counts and rates of marts.period_retention over the
+{#- docs/reference.md §4.4: the counts and rates of marts.period_retention over the
     customers of one segment value, from the same formulas (int_periods_rated). -#}
 select
     segment_type,

@@ -1,4 +1,4 @@
-{#- Contract §4.3: N-day retention of the monthly cohorts, in 24-hour steps from the UTC instant t0 of
+{#- docs/reference.md §4.3: N-day retention of the monthly cohorts, in 24-hour steps from the UTC instant t0 of
     each member's first completed order. A member is eligible once t0 + N days is at or before the
     as-of instant (00:00 of the as-of date in RETENTION_TIMEZONE); it returned when it has another
     completed order at t with t0 < t <= t0 + N days. -#}

@@ -17,7 +17,7 @@ renamed as (
         cast(batch_date as date) as source_batch_date,
         cast(source_file as varchar) as source_file,
         cast(source_line as bigint) as source_line,
-        -- the latest batch wins, then the last row of the file (contract §1)
+        -- the latest batch wins, then the last row of the file (docs/reference.md §1)
         row_number() over (
             partition by customer_id
             order by batch_date desc, source_line desc
