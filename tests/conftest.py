@@ -133,7 +133,7 @@ def demo_published(tmp_path_factory, demo_landing) -> Warehouse:
 
 
 def airflow_env(base: Path, extra: dict[str, str]) -> dict[str, str]:
-    """A stock Airflow pointed at this project (contract §3): fresh SQLite home, the repo's dags/."""
+    """A stock Airflow pointed at this project (docs/reference.md §3): fresh SQLite home, the repo's dags/."""
     env = dict(
         os.environ,
         AIRFLOW_HOME=str(base / "airflow_home"),

@@ -93,8 +93,8 @@ def assert_marts_equal_reference(
     calendar of `timezone`, reading timestamps without an offset as wall-clock time in `source_zone` (a
     mapping's `timezone:`; None: UTC)."""
     events = reference.activity(reference.latest_orders(landing or warehouse.landing, through), timezone, source_zone)
-    # the reference reads contract §4: grains month, quarter, year and monthly cohorts (§4.2's are in
-    # tests/integration/test_demo_analytics_reference.py)
+    # here the marts of docs/reference.md §4.2 for the grains month, quarter and year and the monthly cohorts
+    # (the weekly and quarterly ones are compared in tests/integration/test_demo_analytics_reference.py)
     assert_rows_equal(
         _rows(warehouse, "(select * from marts.period_retention where period_grain <> 'week')", "period_grain, period_start"),
         reference.period_retention(events),
@@ -108,7 +108,7 @@ def assert_marts_equal_reference(
 
 
 def snapshot_of(warehouse, as_of: str):
-    """The snapshot a run older than the published marts writes instead of them (contract §3), as a
+    """The snapshot a run older than the published marts writes instead of them (docs/reference.md §3), as a
     warehouse to query; fails when it was not written."""
     import copy
 

@@ -1,4 +1,4 @@
-"""An independent, plain-Python reading of contract §1 and §4, for tests to compare against.
+"""An independent, plain-Python reading of docs/reference.md §1 and §4, for tests to compare against.
 
 It shares no code with the package: it reads the landing folder's CSVs with the csv module, keeps
 the latest version of every order (latest batch date, then last line), and counts by hand.
@@ -128,7 +128,7 @@ def cohort_retention(events: list[tuple[str, dt.date, float]]) -> list[dict]:
     return rows
 
 
-# --- The analytics marts (contract §4.1–§4.4) and marts.customer_lifecycle. ---------------------------
+# --- The analytics marts (docs/reference.md §4.1–§4.4, marts.customer_lifecycle included). ---------------------
 
 ALL_GRAINS = ("week", "month", "quarter", "year")
 COHORT_GRAINS = ("week", "month", "quarter")
@@ -154,7 +154,7 @@ def periods_apart(a: dt.date, b: dt.date, grain: str) -> int:
 
 
 def as_of_date(landing: Path, through: dt.date | None = None) -> dt.date:
-    """Contract §3: the newest batch date on or before the through date."""
+    """docs/reference.md §3: the newest batch date on or before the through date."""
     dates = [dt.date.fromisoformat(p.name) for p in landing.iterdir() if p.is_dir()]
     return max(d for d in dates if through is None or d <= through)
 

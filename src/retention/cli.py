@@ -1,4 +1,4 @@
-"""`retention` — the command line (contract §3). The DAG calls the same functions."""
+"""`retention` — the command line (docs/reference.md §3). The DAG calls the same functions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import load_settings
 from .errors import BatchStateError, RetentionError, RunFailed
 
-GRAINS = ("week", "month", "quarter", "year")  # of marts.period_retention (docs/reference.md)
+GRAINS = ("week", "month", "quarter", "year")  # of marts.period_retention (docs/reference.md §4.2)
 
 
 def _date(text: str) -> dt.date:

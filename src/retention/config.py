@@ -1,6 +1,6 @@
 """Every setting, its environment variable and its default, in one typed model validated when loaded.
 
-Relative paths are taken from the repository root (contract §2), so the CLI, the DAG and the tests
+Relative paths are taken from the repository root (docs/reference.md §2), so the CLI, the DAG and the tests
 resolve the same files whatever their working directory. A setting that cannot work stops the
 command before any work, with one line naming the variable and its value (`ConfigError`).
 """
@@ -72,7 +72,8 @@ class Settings(BaseModel):
     warehouse: Path = Field(alias="RETENTION_WAREHOUSE")
     timezone: TimeZoneName = Field("UTC", alias="RETENTION_TIMEZONE")
     state_dir: Path = Field(alias="RETENTION_STATE_DIR")
-    # snapshots of past as-of dates (contract §3) and, later, the other outputs: `outputs/` beside the warehouse
+    # what each publish leaves for readers (docs/reference.md §6) and the snapshots of past as-of dates (§3):
+    # `outputs/` beside the warehouse
     output_dir: Path = Field(alias="RETENTION_OUTPUT_DIR")
     column_mapping: str | None = Field(None, alias="RETENTION_COLUMN_MAPPING")
     memory_limit: MemorySize = Field("4GB", alias="RETENTION_MEMORY_LIMIT")
@@ -85,7 +86,7 @@ class Settings(BaseModel):
     volume_warn_ratio: Ratio = Field(3.0, alias="RETENTION_VOLUME_WARN_RATIO")
     volume_fail_ratio: Ratio = Field(0.0, alias="RETENTION_VOLUME_FAIL_RATIO")
     pii_salt: str = Field(DEVELOPMENT_SALT, alias="RETENTION_PII_SALT")
-    # the lifetime-value forecast's horizon H (contract §4.6): E[Y(H)] and the backtest's holdout
+    # the lifetime-value forecast's horizon H (docs/reference.md §4.6): E[Y(H)] and the backtest's holdout
     clv_horizon_days: int = Field(365, ge=1, alias="RETENTION_CLV_HORIZON_DAYS")
     future_tolerance_days: int = 1  # an order dated this far after its batch is a clock skew, not a problem
 
@@ -161,7 +162,7 @@ class Settings(BaseModel):
         return self.state_dir / "published.json"
 
     def snapshot(self, as_of: str) -> Path:
-        """The marts as of a past date (contract §3), published beside today's, never over them."""
+        """The marts as of a past date (docs/reference.md §3), published beside today's, never over them."""
         return self.output_dir / "snapshots" / f"{as_of}.duckdb"
 
     def snapshot_marker(self, as_of: str) -> Path:

@@ -48,7 +48,7 @@ def lake_state(settings: Settings, through: dt.date | None) -> str:
 
 
 def lake_as_of(settings: Settings, through: dt.date | None) -> dt.date | None:
-    """The run's as-of date (contract §3): the newest batch date on or before `through` the lake holds."""
+    """The run's as-of date (docs/reference.md §3): the newest batch date on or before `through` the lake holds."""
     con = connect(settings)
     try:
         dates = [r["batch_date"] for r in lake.manifest(con, settings.lake_dir) if through is None or r["batch_date"] <= through]

@@ -49,7 +49,7 @@ PARAMS = {
         format="date",
         description="Build from the batches dated on or before this day (YYYY-MM-DD). Empty: the run's logical "
         "date, or the day the run starts when it has none. An earlier day than the published marts' as-of "
-        "date writes a snapshot (contract §3).",
+        "date writes a snapshot (docs/reference.md §3).",
     ),
     "full_refresh": Param(False, type="boolean", description="Rebuild and publish even when the target is up to date."),
 }
@@ -63,7 +63,7 @@ def marts_asset() -> Asset:
 
 
 def run_through(context: Any) -> dt.date:
-    """The run's through date (contract §3): the `through` param, else the logical date, else the day
+    """The run's through date (docs/reference.md §3): the `through` param, else the logical date, else the day
     (UTC) the run started, for runs triggered without a logical date through the REST API or the UI."""
     given = (context.get("params") or {}).get("through")
     if given:
@@ -259,7 +259,7 @@ def publish_task(plan: dict) -> dict:
 
 
 def outputs_task(result: dict) -> dict:
-    """Parquet, the report, the dbt docs and the Data Docs of what was published (docs/reference.md, Outputs),
+    """Parquet, the report, the dbt docs and the Data Docs of what was published (docs/reference.md §6),
     swapped in as one set. A failure here fails this task with one sentence and never un-publishes the marts;
     with nothing new published it writes them only when they are not those of the published marts."""
     from pathlib import Path

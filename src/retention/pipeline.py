@@ -55,7 +55,7 @@ class Plan:
     unchanged_batches: int = 0
     rows: dict = field(default_factory=dict)
     lake_state: str = ""  # the loaded batches alone (the fingerprint also covers code and settings)
-    as_of: str | None = None  # the newest batch date the marts are built from (contract §3)
+    as_of: str | None = None  # the newest batch date the marts are built from (docs/reference.md §3)
     reference_date: str = ""  # freshness is judged against it: the through date, else the run's start day
     warnings: list[str] = field(default_factory=list)  # said on the terminal and recorded (last_run.json)
     target: str = "warehouse"  # "warehouse", or "snapshot" when the published marts are newer than this run's
@@ -122,7 +122,7 @@ def preflight(settings: Settings) -> None:
 
 
 def publish_target(settings: Settings, as_of: str) -> str:
-    """Publishing never moves readers back in time (contract §3): a run older than the published marts
+    """Publishing never moves readers back in time (docs/reference.md §3): a run older than the published marts
     writes a snapshot instead. Decided at ingest (for the up-to-date check) and again under the lock at publish."""
     published_as_of = (read_marker(settings) or {}).get("as_of")
     return "snapshot" if settings.warehouse.exists() and published_as_of and as_of < published_as_of else "warehouse"
@@ -230,7 +230,7 @@ def stage_audit(settings: Settings, plan: Plan, while_judging: Callable[[], None
 
 
 def _published_extras(settings: Settings, info: dict, through: str | None) -> dict[str, str]:
-    """The audit tables published beside the marts (their descriptions: publish_docs.AUDIT_TABLES).
+    """The audit tables published beside the marts (their descriptions: retention.warehouse.audit_docs.AUDIT_TABLES).
     The raw views read the whole lake: the manifest and quarantine keep to the batches this run built from
     (a later run may have loaded newer ones since)."""
     history = sql_text(str(settings.audit_dir / "*.parquet"))
@@ -255,7 +255,7 @@ def candidate_for(settings: Settings, plan: Plan) -> Candidate:
 
 def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = None) -> Path | None:
     """Swap the audited build in: over $RETENTION_WAREHOUSE, or as the snapshot of the run's as-of date
-    when the published marts are newer (contract §3). Returns the file published, None when it was up to date.
+    when the published marts are newer (docs/reference.md §3). Returns the file published, None when it was up to date.
     `candidate`: the new file, its marts already copied (or being copied) while the audit judged."""
     if plan.up_to_date:
         return None
@@ -320,7 +320,7 @@ def _written_ahead(settings: Settings, plan: Plan) -> Iterator[Candidate | None]
 
 
 def run(settings: Settings, through: dt.date | None = None, full_refresh: bool = False) -> RunSummary:
-    """The whole run under the writer lock (contract §3, `retention run`)."""
+    """The whole run under the writer lock (docs/reference.md §3, `retention run`)."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with (
         writer_lock(settings.lock_file, f"retention run (through {through or 'all'})", settings.lock_wait_seconds),

@@ -1,5 +1,5 @@
 """`retention show`: the latest period retention of one grain and a cohort table, from the published
-file (the marts of docs/reference.md, "The marts"). Rates are shown as percentages; a column that is
+file (the marts of docs/reference.md §4). Rates are shown as percentages; a column that is
 empty (NULL) in every row shown is left out — e.g. the rates of a first period, whose S is 0.
 """
 

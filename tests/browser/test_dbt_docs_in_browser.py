@@ -1,5 +1,5 @@
 """The dbt docs site each publish copies to docs/index.html opens from disk, offline, and shows the models
-and the exposures that read them (docs/reference.md, Outputs)."""
+and the exposures that read them (docs/reference.md §6)."""
 
 from __future__ import annotations
 

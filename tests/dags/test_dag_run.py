@@ -1,4 +1,4 @@
-"""A stock Airflow runs the DAG (contract §3: `airflow dags test crm_retention DATE`, no server) and
+"""A stock Airflow runs the DAG (docs/reference.md §3: `airflow dags test crm_retention DATE`, no server) and
 publishes exactly what the CLI publishes from the same exports."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_dag_run_succeeds_and_publishes_the_same_marts_as_the_cli(dag_published,
     dag_marts, cli_marts = _marts(wh), _marts(demo_published)
     assert dag_marts["period_retention"] and dag_marts["cohort_retention"]
     assert dag_marts == cli_marts
-    # the outputs task wrote the readers' set of that publish (docs/reference.md, Outputs)
+    # the outputs task wrote the readers' set of that publish (docs/reference.md §6)
     outputs = wh.path.parent / "outputs"
     assert (
         json.loads((outputs / "current" / "run_info.json").read_text())["run_id"]
@@ -64,7 +64,7 @@ def test_dag_run_for_an_earlier_logical_date_builds_the_marts_as_of_that_date(da
     wh, env, _ = dag_published
     published = file_digest(wh.path)
     airflow(env, "dags", "test", "crm_retention", "2024-03-01")
-    snapshot = snapshot_of(wh, "2024-03-01")  # older than the published marts: contract §3
+    snapshot = snapshot_of(wh, "2024-03-01")  # older than the published marts: docs/reference.md §3
     assert_marts_equal_reference(snapshot, demo_landing, through=dt.date(2024, 3, 1))
     assert snapshot.query("select max(period_start) from marts.period_retention")[0][0] < dt.date(2024, 3, 1)
     assert file_digest(wh.path) == published

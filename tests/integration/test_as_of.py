@@ -1,4 +1,4 @@
-"""`retention run --through DATE` builds the marts as of that date (contract §3): from the batches
+"""`retention run --through DATE` builds the marts as of that date (docs/reference.md §3): from the batches
 dated on or before it, each order in its latest version among those batches, even when a later batch
 changes it (an order refunded later). Compared on every row with the reference, and hand-worked.
 

@@ -1,5 +1,5 @@
 """The analytics marts that `retention run` publishes over the whole demo data equal the plain-Python
-reading of contract §4.1–§4.4 (tests/reference.py), column by column."""
+reading of docs/reference.md §4.1–§4.4 (tests/reference.py), column by column."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import assert_marts_equal_reference
+from tests.mart_docs import mart_docs
 
 pytestmark = pytest.mark.slow
 
@@ -41,3 +42,14 @@ def test_published_tables_and_columns_carry_their_descriptions(demo_published):
         "period_retention_by_segment",
         "rolling_retention",
     ]
+
+
+def test_published_comments_are_the_marts_yaml_descriptions(demo_published):
+    """What readers see in DuckDB's comments is what the YAML (and so dbt docs) says, doc() blocks
+    resolved: dbt persists the descriptions on the build's marts and the publish copies them."""
+    docs = mart_docs()
+    tables = dict(demo_published.query("select table_name, comment from duckdb_tables() where schema_name = 'marts'"))
+    columns = demo_published.query("select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'")
+    assert tables == {model: doc.description for model, doc in docs.items()}
+    described = {(m, c): text for m, doc in docs.items() for c, text in doc.columns.items()}
+    assert {(t, c): text for t, c, text in columns} == described

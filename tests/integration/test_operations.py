@@ -184,7 +184,10 @@ def test_the_published_tables_and_columns_are_described_and_point_into_this_repo
     assert [t[:2] for t in tables if not (t[2] or "").strip()] == []
     assert [c[:3] for c in columns if not (c[3] or "").strip()] == []
     texts = [t[2] for t in tables] + [c[3] for c in columns]
-    assert not [t for t in texts if "contract §" in t.lower() or "CONTRACT.md" in t]
+    # they may cite docs/reference.md, which ships with the repository, never the contract file beside it that
+    # users lack (the strings are built so that a search of the repository for them finds only real citations)
+    outside = ("CONTRACT" + ".md", "contract" + " §", "../" + "shared")
+    assert not [t for t in texts if any(o.lower() in t.lower() for o in outside)]
     readme = (ROOT / "README.md").read_text()
     assert "../shared" not in readme and (ROOT / "docs" / "reference.md").is_file()
     assert "## Operating the warehouse" in readme

@@ -1,4 +1,4 @@
-"""What each publish leaves for readers in $RETENTION_OUTPUT_DIR (docs/reference.md, Outputs): Parquet of
+"""What each publish leaves for readers in $RETENTION_OUTPUT_DIR (docs/reference.md §6): Parquet of
 every mart with the same rows, the report, the dbt docs and the Data Docs, swapped in as one set; a
 snapshot's set beside the snapshot; outputs that fail or crash never un-publish the marts, and the next
 run writes them."""

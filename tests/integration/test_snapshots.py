@@ -1,4 +1,4 @@
-"""Contract §3: a run for a past date (`retention run --through` an earlier day) publishes a snapshot
+"""docs/reference.md §3: a run for a past date (`retention run --through` an earlier day) publishes a snapshot
 of its as-of date and never moves the published marts back in time."""
 
 from __future__ import annotations

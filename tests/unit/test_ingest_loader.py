@@ -399,7 +399,7 @@ def test_timestamp_just_inside_the_future_limit_loads(lake):
 
 
 def test_zero_amounts_load_and_the_smallest_negative_one_does_not(lake):
-    """Contract §1: `amount` is non-negative; zero is the boundary and loads."""
+    """docs/reference.md §1: `amount` is non-negative; zero is the boundary and loads."""
     lake.write(
         "2024-03-10/orders.csv",
         f"{ORDERS_HEADER}\no1,c1,2024-03-01,0,USD,completed\no2,c1,2024-03-01,0.00,USD,completed\n"
@@ -416,7 +416,7 @@ def test_zero_amounts_load_and_the_smallest_negative_one_does_not(lake):
 
 
 def test_a_row_lost_between_reading_and_loading_rejects_the_batch(lake, monkeypatch):
-    """The guard rows read = loaded + quarantined (contract §1) fires: a validation that drops a row
+    """The guard rows read = loaded + quarantined (docs/reference.md §1) fires: a validation that drops a row
     silently (as a bad filter would) rejects the batch instead of loading it short."""
     from retention.ingest import load
 
@@ -487,7 +487,7 @@ def test_stray_quote_inside_an_unquoted_field_keeps_lines_exact(lake):
         'c2,2024-03-01,web,"north\nc3,2024-03-01,web,south\n'
         'c4,2024-03-01,a"b,east\n',
     )
-    ok(lake.ingest())  # a malformed record is a row problem (contract §1), not a reason to reject the file
+    ok(lake.ingest())  # a malformed record is a row problem (docs/reference.md §1), not a reason to reject the file
     # c1's stray quote is text. c2 opens a quoted field that the stray quote on c4's line closes, and
     # `b,east` follows the closing quote: one malformed record, lines 3-5, quarantined whole.
     assert lake.query("select customer_id, source_line, channel from {customers}") == [("c1", 2, '6" screen')]

@@ -1,5 +1,5 @@
 """The lifetime-value stage of the build (retention.warehouse.lifetime_value) on a hand-made occasions
-table: the per-customer statistics of contract §4.6, the as-of-day customer, and the tables it writes."""
+table: the per-customer statistics of docs/reference.md §4.6, the as-of-day customer, and the tables it writes."""
 
 from __future__ import annotations
 

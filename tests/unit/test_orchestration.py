@@ -1,5 +1,5 @@
 """The DAG's task wrappers: verdicts fail at once, transient errors go to a retry; every run type has a
-through date (contract §3: a run without a logical date uses the day it starts)."""
+through date (docs/reference.md §3: a run without a logical date uses the day it starts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer lifetime value (contract §4.6): a BG/NBD model of purchase occasions and a Gamma-Gamma model of spend.
+"""Customer lifetime value (docs/reference.md §4.6): a BG/NBD model of purchase occasions and a Gamma-Gamma model of spend.
 
 - `bgnbd`: the BG/NBD likelihood, its maximum-likelihood fit, P(alive) and E[Y(H) | x, t_x, T].
 - `gamma_gamma`: the Gamma-Gamma likelihood of mean spend, its fit and E[M | x, m].

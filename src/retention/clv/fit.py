@@ -1,6 +1,6 @@
-"""Both models of contract §4.6 on per-customer arrays, with the per-customer columns of §4.5.
+"""Both models of docs/reference.md §4.6 on per-customer arrays, with the per-customer columns of §4.5.
 
-For customer c (contract §4.6): x = purchase occasions − 1, t_x = days from the first to the last
+For customer c (docs/reference.md §4.6): x = purchase occasions − 1, t_x = days from the first to the last
 occasion, T = days from the first occasion to the as-of date, m = mean revenue of the repeat
 occasions (the first excluded; ignored where x = 0). The BG/NBD is fitted on every customer; the
 Gamma-Gamma on those with x ≥ 1 and m > 0.
@@ -56,7 +56,7 @@ class ClvFit:
         return [f"{f.model}: {f.reason or 'did not converge'}" for f in (self.bg_nbd, self.gamma_gamma) if not f.ok]
 
     def parameter_rows(self, as_of_date: dt.date) -> list[dict[str, Any]]:
-        """The rows of marts.clv_model (contract §4.6): one per (model, parameter)."""
+        """The rows of marts.clv_model (docs/reference.md §4.6): one per (model, parameter)."""
         return [
             {
                 "model": f.model,
@@ -102,7 +102,7 @@ def fit_clv(
     time_unit: TimeUnit = "day",
 ) -> ClvFit:
     """Fit the BG/NBD to (x, t_x, T) and the Gamma-Gamma to (x, m) of customers with x ≥ 1 and m > 0,
-    and evaluate the per-customer columns of contract §4.5 for a horizon of `horizon_days` days.
+    and evaluate the per-customer columns of docs/reference.md §4.5 for a horizon of `horizon_days` days.
 
     t_x and T are in days; the BG/NBD is fitted in `time_unit` (r/α are reported in it). Days by
     default: the search is on log-parameters, where a change of unit only shifts ln α, so both units

@@ -3,7 +3,7 @@ Iso-Value Curves for Customer Base Analysis", Journal of Marketing Research 42(4
 Hardie 2013, "The Gamma-Gamma Model of Monetary Value", http://brucehardie.com/notes/025/).
 
 A customer's spends z_1..z_x are i.i.d. gamma(p, ν); ν ~ gamma(q, v) across customers (v is the
-note's γ, named as in the contract). Only x and the mean m = (z_1 + … + z_x)/x are observed; the
+note's γ, named as in docs/reference.md §4.6). Only x and the mean m = (z_1 + … + z_x)/x are observed; the
 model assumes spend is independent of the purchase process, so it is fitted on its own.
 """
 

@@ -19,7 +19,7 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Customers:
-    """Per-customer statistics as the warehouse computes them (contract §4.6)."""
+    """Per-customer statistics as the warehouse computes them (docs/reference.md §4.6)."""
 
     x: FloatArray
     t_x: FloatArray

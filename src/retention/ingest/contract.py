@@ -1,4 +1,5 @@
-"""The contract's columns and statuses (CONTRACT.md §1), which every mapping maps onto."""
+"""The input's columns and statuses (docs/reference.md §1), which every mapping maps onto: the fixed
+interface between a CRM's exports and the warehouse, hence the module's name."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """File-level checks and decoding of one CRM export, before any row is read.
 
-A problem found here concerns the whole file (contract §1, last point): the batch is rejected and
+A problem found here concerns the whole file (docs/reference.md §1, last point): the batch is rejected and
 nothing of it is loaded. What passes is handed on as UTF-8 bytes with `\\n` line ends and a final
 line end, so that the row reader sees one dialect only. (Whether the file ends inside a quoted field
 or with a cut-off record is decided by the row reader, which knows where records end.)

@@ -55,7 +55,7 @@ class LandedBatch:
     name: str
     batch_date: dt.date
     files: dict[str, LandedFile]  # table -> file; a table may be absent
-    absent: tuple[str, ...] = ()  # the tables whose export file the folder lacks (contract §1 allows it)
+    absent: tuple[str, ...] = ()  # the tables whose export file the folder lacks (docs/reference.md §1 allows it)
 
     def absent_note(self) -> str | None:
         """What a partial batch lacks, said on the run that loads it (and in `retention status`)."""

@@ -1,4 +1,5 @@
-"""Column mappings: how a CRM's own export headers and status words map onto the contract's columns.
+"""Column mappings: how a CRM's own export headers and status words map onto the input's columns
+(docs/reference.md §1, module `contract`).
 
 A mapping is a YAML file (see `mappings/` for the shipped ones, `mapping_schema.py` for its keys
 and README "Adding a mapping for your CRM"). The landing folder chooses one with a
@@ -48,7 +49,7 @@ class Header:
 @dataclass(frozen=True)
 class ColumnMapping:
     name: str
-    timezone: str | None  # zone the CRM writes timestamps without an offset in; None = UTC (contract §1)
+    timezone: str | None  # zone the CRM writes timestamps without an offset in; None = UTC (docs/reference.md §1)
     tables: dict[str, TableMapping]
     encoding: str | None = None  # codec of every export (Python's name for it); None = detect (decode.py)
 
@@ -102,7 +103,7 @@ def _from_setting(value: str) -> ColumnMapping:
     prefix = f"{SETTING}={value!r}"
     if is_path(value):
         path = Path(value).expanduser()
-        path = path if path.is_absolute() else project_root() / path  # as every path setting (contract §2)
+        path = path if path.is_absolute() else project_root() / path  # as every path setting (docs/reference.md §2)
         if not path.is_file():
             raise MappingError(f"{prefix}: no such file ({path})")
         source = Source(path=path)

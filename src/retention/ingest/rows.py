@@ -148,7 +148,7 @@ def validated_sql(
     line: the record reader adds `source_line`) and `problem` (NULL = loads). It keeps the records'
     order. `ascii`: the records' text is all ASCII (cheaper trims)."""
     col = {name: column(i) for i, name in enumerate(names) if name in REQUIRED[table]}
-    crm_tz = mapping.timezone or "UTC"  # contract §1: a timestamp without an offset is UTC unless the mapping says
+    crm_tz = mapping.timezone or "UTC"  # docs/reference.md §1: a timestamp without an offset is UTC unless the mapping says
     typed = _typed(table, col, timestamp_utc(col[TIMESTAMPS[table]], crm_tz, ascii), mapping, ascii)
     checks = _problems(table, col, batch_date, future_tolerance_days, ascii)
     return f"""

@@ -3,7 +3,7 @@
     $RETENTION_OUTPUT_DIR/
       .sets/RUN_ID/                 one complete set per publish: parquet/, report.html, docs/, data_docs/, run_info.json
       current -> .sets/RUN_ID       the set of the published warehouse (a relative symbolic link)
-      parquet -> current/parquet    made once: the names readers use (docs/reference.md, outputs for readers)
+      parquet -> current/parquet    made once: the names readers use (docs/reference.md §6)
       report.html -> current/report.html
       docs -> current/docs
       data_docs -> current/data_docs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .check import Check
 
-# The analytics marts (contract §4.2–§4.4 and marts.customer_lifecycle): each row names the period,
+# The analytics marts (docs/reference.md §4.2–§4.4, marts.customer_lifecycle included): each row names the period,
 # cohort or segment at fault. Per-cohort checks count the offending cells (observed) against 0 and
 # name the first of them, so the tables stay one row per cohort.
 ANALYTICS_CHECKS = [

@@ -1,4 +1,4 @@
-"""The data-quality checks (contract §5 and more): small tables of observed vs expected values.
+"""The data-quality checks (docs/reference.md §5 and more): small tables of observed vs expected values.
 
 Each check is a query over the build database returning rows `(key, observed, expected)`. An
 `equal` check passes when every row has observed = expected; an `at_most` check when every row has

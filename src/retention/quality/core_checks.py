@@ -1,4 +1,4 @@
-"""The checks of contract §5: every row read is loaded or quarantined, staging holds one latest version
+"""The checks of docs/reference.md §5: every row read is loaded or quarantined, staging holds one latest version
 of every key, the period and cohort identities, amounts, one currency, known customers; freshness and
 batch volume, whose thresholds are settings."""
 

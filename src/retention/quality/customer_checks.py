@@ -18,7 +18,7 @@ def _customers_breaking(label: str, condition: str) -> str:
 # whether a lifetime-value model's columns must be there: its fit is usable
 _USABLE = "coalesce((select bool_and(is_usable) from marts.clv_model where model = '{model}'), false)"
 
-# Customers and lifetime value (contract §4.5, §4.6): four checks, one row per rule, so that the
+# Customers and lifetime value (docs/reference.md §4.5, §4.6): four checks, one row per rule, so that the
 # run's summary stays one screen.
 CUSTOMER_CHECKS = [
     Check(

@@ -1,4 +1,4 @@
-"""The lifetime-value fit of a run (contract §4.6): a stage of the build between two dbt steps.
+"""The lifetime-value fit of a run (docs/reference.md §4.6): a stage of the build between two dbt steps.
 
 dbt first builds everything that does not depend on the fit, including the purchase occasions
 (`intermediate.int_orders_grouped_into_occasions`: one row per customer and local calendar day with
@@ -17,7 +17,7 @@ only warns (clv_fit_is_identified) when the data cannot identify the model (too 
 
 Why a stage and not a dbt Python model: the fit is plain numpy on per-customer aggregates, so it is
 the same for every engine, whereas dbt Python models run only on some adapters (dbt-duckdb, and
-dbt-spark only through Databricks or Dataproc job submission, not a local Spark session — §7).
+dbt-spark only through Databricks or Dataproc job submission, not a local Spark session).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ REPEAT_GROUPS = 7  # backtest groups by repeat occasions in calibration: 0, 1, �
 
 @dataclass(frozen=True)
 class Statistics:
-    """Per customer with an occasion on or before `cutoff`: x, t_x, T (days) and m (contract §4.6),
+    """Per customer with an occasion on or before `cutoff`: x, t_x, T (days) and m (docs/reference.md §4.6),
     and the occasions after the cutoff, up to `until` (the backtest's holdout; 0 without one)."""
 
     customer_id: np.ndarray

@@ -1,5 +1,5 @@
 """The run's great-expectations Data Docs, published so that they open from disk with no network
-(docs/reference.md, Outputs): GX's pages load Bootstrap, Font Awesome, bootstrap-table, jQuery and
+(docs/reference.md §6): GX's pages load Bootstrap, Font Awesome, bootstrap-table, jQuery and
 Vega from CDNs; the published copy ships them from installed packages and points the pages at them.
 
     assets.py   which remote URL becomes which local file, and the folder of those files (built once per versions)
