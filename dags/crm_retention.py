@@ -11,6 +11,10 @@ Tasks: `wait_for_landing_batch` (deferrable) → `ingest` → `dbt_build` → `a
 (Parquet, report.html, dbt docs and Data Docs in `$RETENTION_OUTPUT_DIR`, swapped in as one set; a failure
 there fails the run but never un-publishes the marts). The asset `retention_marts` is announced only when
 the warehouse changed. Logic: `retention.orchestration`.
+
+One writer at a time, no pool to create: each writing task holds the writer lock in `$RETENTION_STATE_DIR`,
+waiting up to 2 h for it (its log says who holds it). A backfill's runs count apart from `max_active_runs`,
+so they interleave with the nightly or a manual run task by task, each run publishing only its own build.
 """
 
 from datetime import timedelta
@@ -19,7 +23,11 @@ from airflow.sdk import dag, task
 
 from retention import orchestration as o
 
-WRITES = {"pool": o.WRITER_POOL}  # one slot: one writer on the DuckDB files at a time
+
+def writer(budget: timedelta) -> dict:
+    """A task that writes: one instance across all runs (a backfill's runs too), its timeout its own work
+    plus the wait for another run's writer to release the lock (o.WRITER_LOCK_WAIT)."""
+    return {"max_active_tis_per_dag": 1, "execution_timeout": budget + o.WRITER_LOCK_WAIT}
 
 
 @dag(
@@ -38,13 +46,11 @@ def crm_retention():
     landed = o.LandingBatchSensor(
         task_id="wait_for_landing_batch", poke_interval=300, timeout=6 * 3600, execution_timeout=timedelta(hours=7)
     )
-    plan = task(o.ingest_task, task_id="ingest", execution_timeout=timedelta(hours=1), **WRITES)()
-    built = task(o.build_task, task_id="dbt_build", execution_timeout=timedelta(hours=2), **WRITES)(plan)
-    audited = task(o.audit_task, task_id="audit", execution_timeout=timedelta(hours=1), **WRITES)(built)
-    published = task(
-        o.publish_task, task_id="publish", outlets=[o.MARTS_ALIAS], execution_timeout=timedelta(minutes=30), **WRITES
-    )(audited)
-    task(o.outputs_task, task_id="outputs", execution_timeout=timedelta(minutes=30), **WRITES)(published)
+    plan = task(o.ingest_task, task_id="ingest", **writer(timedelta(hours=1)))()
+    built = task(o.build_task, task_id="dbt_build", **writer(timedelta(hours=2)))(plan)
+    audited = task(o.audit_task, task_id="audit", **writer(timedelta(hours=1)))(built)
+    published = task(o.publish_task, task_id="publish", outlets=[o.MARTS_ALIAS], **writer(timedelta(minutes=30)))(audited)
+    task(o.outputs_task, task_id="outputs", **writer(timedelta(minutes=30)))(published)
     landed >> plan
 
 

@@ -6,12 +6,14 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import time
 from pathlib import Path
 
 from .errors import WriterBusy
 
+log = logging.getLogger(__name__)
 _held: set[int] = set()
 
 
@@ -34,19 +36,30 @@ def writer_lock(path: Path, what: str, wait_seconds: int = 0):
     """Hold the lock for the block; wait up to `wait_seconds` for it, then raise WriterBusy."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + max(0, wait_seconds)
+    started = time.monotonic()
+    deadline = started + max(0, wait_seconds)
+    waiting = False
     try:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting and wait_seconds > 0:  # a writer that waits says for whom, not nothing
+                    log.info("the writer lock %s is held (%s); waiting up to %ds for it", path, _holder(path), wait_seconds)
+                    waiting = True
                 if time.monotonic() >= deadline:
                     raise WriterBusy(
                         f"another run is writing this warehouse ({_holder(path)}; lock {path}); "
-                        "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait"
+                        + (
+                            f"waited {wait_seconds}s for it"
+                            if waiting
+                            else "try again when it has finished, or set RETENTION_LOCK_WAIT_SECONDS to wait"
+                        )
                     ) from None
                 time.sleep(0.2)
+        if waiting:
+            log.info("got the writer lock after waiting %.0fs", time.monotonic() - started)
         os.ftruncate(fd, 0)
         os.pwrite(
             fd,

@@ -23,16 +23,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, AssetAlias, BaseSensorOperator, Param, get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from . import durable
 
+if TYPE_CHECKING:
+    from .config import Settings
+
 log = logging.getLogger(__name__)
 
-WRITER_POOL = "retention_writer"  # one slot: the tasks that write the lake, the build or the published files
+# How long a writing task waits for the writer lock before it fails for a retry: as long as any writer may
+# hold it (dbt_build's own budget, the longest). Airflow counts a backfill's runs apart from the DAG's
+# max_active_runs, so a backfill's task and the nightly run's may want the lock at the same moment; the one
+# that does not get it waits (saying who holds it) rather than failing. The DAG adds this to the writers'
+# execution_timeout, which counts the wait.
+WRITER_LOCK_WAIT = timedelta(hours=2)
 MARTS_ALIAS = AssetAlias("retention_marts_published")
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-platform",
@@ -96,6 +104,21 @@ def _settings():
     return load_settings()
 
 
+@contextmanager
+def writing(settings: Settings, what: str) -> Iterator[None]:
+    """The writer lock for one task, waited for up to WRITER_LOCK_WAIT (not RETENTION_LOCK_WAIT_SECONDS,
+    which is the CLI's: a task that gave up at once would spend its retries on a lock another run's task
+    holds for minutes). The log says when the task wrote, so overlapping runs can be told apart."""
+    from .lock import writer_lock
+
+    with writer_lock(settings.lock_file, what, int(WRITER_LOCK_WAIT.total_seconds())):
+        log.info("writer lock taken: %s", what)
+        try:
+            yield
+        finally:
+            log.info("writer lock released: %s", what)
+
+
 class LandingBatchSensor(BaseSensorOperator):
     """Waits for the landing folder to hold a batch the run can build from (dated on or before its through
     date) — a mount not there yet or a first export not landed — deferring to the triggerer between looks
@@ -144,7 +167,7 @@ class LandingBatchSensor(BaseSensorOperator):
 
 def ingest_task() -> dict:
     """Load the batches dated on or before the run's through date; log what was read, loaded, quarantined."""
-    from .pipeline import locked, stage_ingest
+    from .pipeline import stage_ingest
     from .run_record import outcome_recorded
 
     context = get_current_context()
@@ -153,7 +176,7 @@ def ingest_task() -> dict:
     settings = _settings()
     with (
         fail_fast(),
-        locked(settings, f"airflow crm_retention ingest {through}"),
+        writing(settings, f"airflow crm_retention ingest {through}"),
         outcome_recorded(settings, "airflow crm_retention ingest") as outcome,
     ):
         plan = stage_ingest(settings, through, full_refresh=full_refresh)
@@ -179,14 +202,14 @@ def ingest_task() -> dict:
 
 def build_task(plan: dict) -> dict:
     """dbt build (models, their tests, unit tests); logs dbt's result for every node."""
-    from .pipeline import Plan, locked, stage_build
+    from .pipeline import Plan, stage_build
     from .run_record import outcome_recorded
     from .warehouse.build import node_results
 
     settings = _settings()
     with (
         fail_fast(),
-        locked(settings, f"airflow crm_retention build {plan['run_id']}"),
+        writing(settings, f"airflow crm_retention build {plan['run_id']}"),
         outcome_recorded(settings, "airflow crm_retention build") as outcome,
     ):
         try:
@@ -200,14 +223,14 @@ def build_task(plan: dict) -> dict:
 
 def audit_task(plan: dict) -> dict:
     """The data-quality checks (dbt tests passed in build; great-expectations and reconciliations here)."""
-    from .pipeline import Plan, check_warnings, locked, stage_audit
+    from .pipeline import Plan, check_warnings, stage_audit
     from .report import audit_summary
     from .run_record import outcome_recorded
 
     settings = _settings()
     with (
         fail_fast(),
-        locked(settings, f"airflow crm_retention audit {plan['run_id']}"),
+        writing(settings, f"airflow crm_retention audit {plan['run_id']}"),
         outcome_recorded(settings, "airflow crm_retention audit") as outcome,
     ):
         results = stage_audit(settings, Plan.from_dict(plan))
@@ -222,7 +245,7 @@ def audit_task(plan: dict) -> dict:
 def publish_task(plan: dict) -> dict:
     """Swap the audited build in (or write the snapshot of a past as-of date); announce the marts asset
     only when $RETENTION_WAREHOUSE changed."""
-    from .pipeline import Plan, locked, stage_publish
+    from .pipeline import Plan, stage_publish
     from .run_record import outcome_recorded
 
     settings = _settings()
@@ -231,7 +254,7 @@ def publish_task(plan: dict) -> dict:
     run = Plan.from_dict(plan)
     with (
         fail_fast(),
-        locked(settings, f"airflow crm_retention publish {run.run_id}"),
+        writing(settings, f"airflow crm_retention publish {run.run_id}"),
         outcome_recorded(settings, "airflow crm_retention publish") as outcome,
     ):
         published = stage_publish(settings, run)
@@ -264,11 +287,11 @@ def outputs_task(result: dict) -> dict:
     with nothing new published it writes them only when they are not those of the published marts."""
     from pathlib import Path
 
-    from .pipeline import Plan, locked, stage_outputs
+    from .pipeline import Plan, stage_outputs
 
     settings = _settings()
     plan = Plan.from_dict(result["plan"])
-    with fail_fast(), locked(settings, f"airflow crm_retention outputs {plan.run_id}"):
+    with fail_fast(), writing(settings, f"airflow crm_retention outputs {plan.run_id}"):
         where, error = stage_outputs(settings, plan, Path(result["published"]) if result.get("published") else None)
     if error:
         raise AirflowFailException(error)

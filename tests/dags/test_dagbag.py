@@ -28,6 +28,7 @@ if dag is not None:
                tags=sorted(dag.tags), max_active_runs=dag.max_active_runs, catchup=dag.catchup,
                retries={{t.task_id: t.retries for t in dag.tasks}},
                policy={{t.task_id: dict(owner=t.owner, backoff=t.retry_exponential_backoff, pool=t.pool,
+                                       max_active_tis_per_dag=t.max_active_tis_per_dag,
                                        timeout=t.execution_timeout.total_seconds() if t.execution_timeout else None,
                                        start_date=str(t.start_date)) for t in dag.tasks}},
                callbacks=[bool(dag.on_success_callback), bool(dag.on_failure_callback)], params=sorted(dag.params),
@@ -85,12 +86,22 @@ def test_every_task_has_an_owner_retries_with_backoff_and_a_timeout(dagbag):
         assert policy["timeout"] and policy["timeout"] <= 8 * 3600, task_id
 
 
-def test_everything_that_writes_shares_a_pool_of_one_and_any_logical_date_runs_tasks(dagbag):
-    pools = {task_id: p["pool"] for task_id, p in dagbag["policy"].items()}
-    writers = {t for t, pool in pools.items() if pool == "retention_writer"}
-    assert writers == {"ingest", "dbt_build", "audit", "publish", "outputs"}
+def test_no_task_needs_a_pool_and_any_logical_date_runs_tasks(dagbag):
+    # default_pool is the one pool `airflow db migrate` creates: a task in any other pool would sit
+    # scheduled on a fresh Airflow, with only a line in the scheduler's log saying why
+    assert {p["pool"] for p in dagbag["policy"].values()} == {"default_pool"}
     # a start_date would make Airflow create no task instance for an earlier logical date (1998, say)
     assert {p["start_date"] for p in dagbag["policy"].values()} == {"None"}
+
+
+def test_each_writer_runs_one_instance_at_a_time_and_its_timeout_covers_the_wait_for_the_lock(dagbag):
+    """A backfill's runs are not held back by max_active_runs, so two runs' writers may want the writer
+    lock at once: one task instance per writer across runs bounds how many wait, and a writer's timeout
+    is the 2 h it may wait for the lock (a dbt_build of another run) plus at least 30 min of its own work."""
+    limited = {t for t, p in dagbag["policy"].items() if p["max_active_tis_per_dag"] == 1}
+    assert limited == {"ingest", "dbt_build", "audit", "publish", "outputs"}
+    for task_id in limited:
+        assert dagbag["policy"][task_id]["timeout"] >= 2 * 3600 + 30 * 60, task_id
 
 
 def test_callbacks_params_and_the_asset_is_announced_by_publish_only(dagbag):

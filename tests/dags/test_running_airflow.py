@@ -1,7 +1,9 @@
 """A running Airflow, deployed as docker-compose.yml deploys it: api-server, scheduler, dag-processor and
 triggerer on loopback, LocalExecutor, metadata in a PostgreSQL database made for this test run (and
-dropped after). The DAG is unpaused and triggered through the REST API v2 without a logical date; then a
-backfill over past dates writes one snapshot per date and leaves today's marts alone."""
+dropped after), set up with `airflow db migrate` alone: no pool or anything else created by hand. The DAG
+is unpaused and triggered through the REST API v2 without a logical date; then a backfill over past dates,
+with a manual run beside it, writes one snapshot per date, leaves today's marts alone, and no two runs'
+tasks ever write at the same time."""
 
 from __future__ import annotations
 
@@ -94,13 +96,17 @@ class Airflow:
                     parts.append(f"--- {t['task_id']} log:\n{self.task_log(run_id, t['task_id'], t['try_number'])[-3000:]}")
         return "\n".join(parts)
 
-    def task_log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
+    def task_log_entries(self, run_id: str, task_id: str, try_number: int = 1) -> list:
+        """The task's log as Airflow serves it: structured entries (timestamp, event, …) or plain lines."""
         request = urllib.request.Request(
             f"{self.base}/api/v2/dags/{DAG}/dagRuns/{quote(run_id)}/taskInstances/{task_id}/logs/{try_number}?full_content=true",
             headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
-            content = json.loads(response.read())["content"]
+            return json.loads(response.read())["content"]
+
+    def task_log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
+        content = self.task_log_entries(run_id, task_id, try_number)
         return "\n".join(str(line.get("event", line)) if isinstance(line, dict) else str(line) for line in content)
 
 
@@ -189,8 +195,7 @@ def airflow(tmp_path_factory, landing, webhook):
     started = time.monotonic()
     try:
         server = Airflow(env, f"http://127.0.0.1:{port}", home)
-        server.cli("db", "migrate")
-        server.cli("pools", "set", "retention_writer", "1", "one writer on the DuckDB files")
+        server.cli("db", "migrate")  # all the set-up docker-compose.yml's airflow-init does
         for service in SERVICES:
             out = open(home / f"{service[0]}.out", "w")  # noqa: SIM115 - closed with the process
             extra = ["--host", "127.0.0.1", "--port", str(port)] if service == ("api-server",) else []
@@ -270,6 +275,8 @@ def test_a_run_triggered_through_the_rest_api_without_a_logical_date_publishes_t
     run, seconds = triggered
     print(f"Airflow healthy in {server.started_in:.0f}s; trigger to success in {seconds:.0f}s")
     assert run["state"] == "success", server.logs_tail()
+    # on the one pool a fresh metadata database has: nothing had to be created for the run to start
+    assert [p["name"] for p in server.api("GET", "/api/v2/pools")["pools"]] == ["default_pool"]
     assert_marts_equal_reference(wh.path, landing, dt.date(2023, 7, 3))
     assert server.api("GET", f"/api/v2/dags/{DAG}")["next_dagrun_run_after"]  # and it is scheduled nightly
     marker = json.loads((wh.state / "published.json").read_text())
@@ -308,15 +315,47 @@ def test_the_asset_event_carries_the_as_of_date_and_fires_only_when_the_warehous
     assert ours[0]["uri"].startswith("file://") or "retention_marts" in json.dumps(ours[0])
 
 
-def test_a_backfill_writes_one_snapshot_per_date_and_leaves_todays_marts_alone(airflow, triggered, landing):
+WRITERS = ("ingest", "dbt_build", "audit", "publish", "outputs")
+
+
+def _when(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _lock_holds(server: Airflow, run_ids: list[str]) -> tuple[list[tuple[dt.datetime, dt.datetime, str]], int]:
+    """When each writing task of these runs held the writer lock, from the lines it logs on taking and on
+    releasing it (both inside the lock: the work between them is what must never overlap), and how many
+    tasks had to wait for it."""
+    holds, waits = [], 0
+    for run_id in run_ids:
+        tasks = server.api("GET", f"/api/v2/dags/{DAG}/dagRuns/{quote(run_id)}/taskInstances")["task_instances"]
+        for t in (t for t in tasks if t["task_id"] in WRITERS):
+            for attempt in range(1, t["try_number"] + 1):
+                taken = None
+                for line in server.task_log_entries(run_id, t["task_id"], attempt):
+                    event = str(line.get("event", "")) if isinstance(line, dict) else ""
+                    waits += "waiting up to" in event
+                    if event.startswith("writer lock taken"):
+                        taken = _when(line["timestamp"])
+                    elif event.startswith("writer lock released"):
+                        assert taken is not None, f"{run_id} {t['task_id']}: released a lock it never took"
+                        holds.append((taken, _when(line["timestamp"]), f"{run_id} {t['task_id']}#{attempt}"))
+                        taken = None
+    return sorted(holds), waits
+
+
+def test_a_backfill_beside_a_manual_run_writes_a_snapshot_per_date_and_no_two_tasks_write_at_once(airflow, triggered, landing):
+    """Airflow 3 counts a backfill's runs apart from the DAG's max_active_runs (each backfill has its own),
+    so a backfill of two runs at once and a run triggered through the REST API all run together here.
+    Without a pool the writer lock keeps their writing tasks to one at a time: a task that finds it held
+    waits for it. Today's marts are up to date, so the manual run publishes nothing."""
     server, wh = airflow
-    # Unpausing the DAG also scheduled today's run, which may start beside the backfill: runs interleave
-    # task by task under the writer pool, each auditing and publishing its own build. Today's is up to date.
     before = (wh.path.stat().st_ino, wh.path.stat().st_mtime_ns, (wh.state / "published.json").read_text())
     events_before = server.api("GET", "/api/v2/assets/events")["total_entries"]
     server.cli(
-        "backfill", "create", "--dag-id", DAG, "--from-date", "2023-07-01", "--to-date", "2023-07-02", "--max-active-runs", "1"
+        "backfill", "create", "--dag-id", DAG, "--from-date", "2023-07-01", "--to-date", "2023-07-02", "--max-active-runs", "2"
     )
+    manual = server.api("POST", f"/api/v2/dags/{DAG}/dagRuns", {"logical_date": None})["dag_run_id"]
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         runs = server.api("GET", f"/api/v2/dags/{DAG}/dagRuns?run_type=backfill")["dag_runs"]
@@ -325,8 +364,21 @@ def test_a_backfill_writes_one_snapshot_per_date_and_leaves_todays_marts_alone(a
         time.sleep(2)
     else:
         raise AssertionError(f"the backfill did not finish: {server.logs_tail()}")
-    failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+    manual_run = server.wait_for_run(manual)
+    run_ids = [r["dag_run_id"] for r in runs] + [manual]
+    failed = [r["dag_run_id"] for r in [*runs, manual_run] if r["state"] != "success"]
     assert not failed, server.failure_report(failed)
+
+    # the three runs were running at the same time: max_active_runs=1 did not hold the backfill back
+    spans = [(_when(r["start_date"]), _when(r["end_date"])) for r in [*runs, manual_run]]
+    assert max(start for start, _ in spans) < min(end for _, end in spans), spans
+    holds, waits = _lock_holds(server, run_ids)
+    assert {who.split("#")[0] for _, _, who in holds} == {f"{r} {t}" for r in run_ids for t in WRITERS}, holds
+    for (_, ended, first), (started, _, then) in zip(holds, holds[1:], strict=False):
+        assert ended <= started, f"{first} still held the writer lock when {then} took it"
+    assert waits >= 1, "no task found the lock held: the runs did not overlap, so this proved nothing"
+    print(f"{len(holds)} writing tasks of 3 runs, one at a time; {waits} waited for the lock")
+
     assert sorted(r["logical_date"][:10] for r in runs) == ["2023-07-01", "2023-07-02"]
     for day in (dt.date(2023, 7, 1), dt.date(2023, 7, 2)):
         assert_marts_equal_reference(wh.base / "warehouse" / "outputs" / "snapshots" / f"{day}.duckdb", landing, day)
