@@ -56,7 +56,9 @@ def test_a_fit_that_fails_is_one_sentence_and_publishes_nothing(warehouse, tmp_p
     # rows (the fit has none in dbt)
     units = project / "dbt_project" / "models" / "marts" / "_marts__unit_tests.yml"
     head, *cases = units.read_text().split("\n  - name: ")
-    kept = [c for c in cases if not c.startswith("orders_on_one_local_day") and "ref('int_orders_grouped_into_occasions')" not in c]
+    kept = [
+        c for c in cases if not c.startswith("orders_on_one_local_day") and "ref('int_orders_grouped_into_occasions')" not in c
+    ]
     assert len(kept) < len(cases) - 1  # else nothing was dropped but the model's own
     units.write_text("\n  - name: ".join([head, *kept]))
     warehouse.env["RETENTION_HOME"] = str(project)
