@@ -38,7 +38,10 @@ def doc_blocks() -> dict[str, str]:
 def render(text: str, blocks: dict[str, str]) -> str:
     """`text` with its doc() calls resolved; a call to a block that does not exist raises KeyError,
     as `dbt parse` would fail on it."""
-    return _DOC_CALL.sub(lambda m: blocks[m.group(1)], text)
+    if not _DOC_CALL.search(text):
+        return text  # dbt renders only a description that holds Jinja
+    rendered = _DOC_CALL.sub(lambda m: blocks[m.group(1)], text)
+    return rendered[:-1] if rendered.endswith("\n") else rendered  # Jinja drops one trailing newline
 
 
 def mart_models() -> list[dict]:

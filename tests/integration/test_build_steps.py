@@ -39,9 +39,8 @@ def test_unit_tests_run_on_the_first_build_and_again_only_when_the_code_or_calen
     assert sorted(n for n in _built_nodes(warehouse) if n.startswith("unit_test.")) == sorted(units)
 
 
-def test_a_fit_that_fails_is_one_sentence_and_publishes_nothing(warehouse, tmp_path):
-    write_demo_landing(warehouse.landing, customers=60, months=4)
-    warehouse.run("run")
+def test_a_fit_that_fails_is_one_sentence_and_publishes_nothing(published_demo, tmp_path):
+    warehouse = published_demo(customers=60, months=4)
     before = file_digest(warehouse.path)
     # A copy of the project whose occasions model renames the revenue column the fit reads (no data test of
     # the first dbt step looks at it), as a bad change would.

@@ -77,9 +77,8 @@ def _wait_for(*paths: Path, procs: list[subprocess.Popen], timeout: float = 60) 
         time.sleep(0.02)
 
 
-def test_readers_see_the_old_or_the_new_marts_never_a_mix_and_never_block_the_run(warehouse, tmp_path):
-    write_demo_landing(warehouse.landing, customers=200, months=6)
-    warehouse.run("run", "--through", "2023-04-15")
+def test_readers_see_the_old_or_the_new_marts_never_a_mix_and_never_block_the_run(published_demo, tmp_path):
+    warehouse = published_demo(customers=200, months=6, through="2023-04-15")
     old = marts_digest(warehouse.path)
     bi_counts_before = warehouse.query("select count(*), sum(customers_end) from marts.period_retention")[0]
 

@@ -88,10 +88,9 @@ def assert_recovered(warehouse) -> None:
     assert not list(warehouse.path.parent.glob(f".{warehouse.path.name}.*.tmp"))
 
 
-def test_sigkill_at_every_stage_then_a_normal_run(warehouse):
+def test_sigkill_at_every_stage_then_a_normal_run(published_demo):
     rng = random.Random(int(os.environ.get("RETENTION_TEST_SEED", "5")))
-    write_demo_landing(warehouse.landing, customers=200, months=6)
-    warehouse.run("run", "--through", "2023-04-15")
+    warehouse = published_demo(customers=200, months=6, through="2023-04-15")
     state_a = marts_digest(warehouse.path)
 
     # -- kills while loading batches 2023-05..07: the lake may be half-loaded, the marts are not

@@ -33,9 +33,8 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def test_every_publish_is_a_new_file_and_a_descriptor_opened_before_keeps_the_old_one(warehouse, tmp_path):
-    write_demo_landing(warehouse.landing, customers=60, months=4)  # batches 2023-02-01 .. 2023-05-01
-    assert "published" in warehouse.run("run", "--through", "2023-03-15").stdout
+def test_every_publish_is_a_new_file_and_a_descriptor_opened_before_keeps_the_old_one(published_demo, tmp_path):
+    warehouse = published_demo(customers=60, months=4, through="2023-03-15")  # batches 2023-02-01 .. 2023-05-01
     first_inode, first_bytes, first_marts = inode(warehouse.path), file_digest(warehouse.path), marts_digest(warehouse.path)
 
     again = warehouse.run("run", "--through", "2023-03-15")
