@@ -239,7 +239,8 @@ def audit_task(plan: dict) -> dict:
     log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results) if results else "(up to date: nothing to audit)")
     for warning in check_warnings(results):
         log.warning("%s", warning)
-    return plan | {"checks": {r.check_name: r.status for r in results}, "warnings": warnings}
+    # plain strings for the XCom (JSON): the statuses' values, not the enum
+    return plan | {"checks": {r.check_name: r.status.value for r in results}, "warnings": warnings}
 
 
 def publish_task(plan: dict) -> dict:

@@ -25,7 +25,7 @@ from ..config import Settings
 from ..database import connect
 from ..errors import AuditFailed
 from ..sql import sql_text
-from .check import JUDGED, Check
+from .check import BLOCKING, JUDGED, Check, CheckStatus
 from .checks import checks_for
 from .gx import validate, write_docs_summary
 from .judge import CheckResult, judge, skipped
@@ -81,7 +81,9 @@ def history_file(settings: Settings, run_id: str) -> Path:
 
 def keep(settings: Settings, run_id: str, results: list[CheckResult], checked_at: dt.datetime) -> None:
     settings.audit_dir.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **r.__dict__} for r in results])
+    # the enums' values, so the history holds the same plain strings as it always did
+    rows = [r.__dict__ | {"severity": r.severity.value, "status": r.status.value} for r in results]
+    frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **row} for row in rows])
     con = duckdb.connect()
     try:
         con.register("results", frame)
@@ -110,7 +112,7 @@ def _unopened(
     """An unreadable build fails every check it would have evaluated (kept in the history like any run)."""
     reason = f"could not open the build database {database}: {type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
     evaluated = [c for c in checks if c.name not in skips]
-    results = [CheckResult(c.name, c.description, c.severity, "error", 0, 0, "", "", reason) for c in evaluated]
+    results = [CheckResult(c.name, c.description, c.severity, CheckStatus.ERROR, 0, 0, "", "", reason) for c in evaluated]
     results += judge(pd.DataFrame(columns=list(FRAME_COLUMNS)), [c for c in checks if c.name in skips], {}, skips)
     keep(settings, run_id, results, checked_at)
     return AuditFailed(f"audit failed: {reason} (checks not evaluated: {', '.join(c.name for c in evaluated)})")
@@ -157,7 +159,7 @@ def audit(
     except OSError:
         log.warning("could not add the run's summary to the Data Docs index", exc_info=True)
     faults.failpoint("audit.kept")
-    failed = [r for r in results if r.status in ("failed", "error")]
+    failed = [r for r in results if r.status in BLOCKING]
     if failed:
         raise AuditFailed("audit failed: " + " | ".join(f"{r.check_name} {r.status}: {r.details}" for r in failed))
     return results
