@@ -326,9 +326,29 @@ def _run_summary(context: Any, state: str) -> dict:
     }
 
 
+def _notify_settings() -> Settings | None:
+    """The settings, for where to notify. When another setting is at fault (the very reason the run
+    failed), those of the notification alone: a bad RETENTION_MEMORY_LIMIT must not silence the news."""
+    from .config import load_settings
+    from .errors import ConfigError
+
+    try:
+        return load_settings()
+    except ConfigError:
+        pass
+    try:
+        return load_settings({k: v for k, v in os.environ.items() if k.startswith("RETENTION_NOTIFY_")})
+    except ConfigError as e:
+        log.warning("could not notify: %s", e)
+        return None
+
+
 def _notify(summary: dict, context: Any) -> None:
     """POST the summary to RETENTION_NOTIFY_WEBHOOK and/or e-mail RETENTION_NOTIFY_EMAIL (Airflow's SMTP notifier)."""
-    if url := os.environ.get("RETENTION_NOTIFY_WEBHOOK", "").strip():
+    settings = _notify_settings()
+    if settings is None:
+        return
+    if url := settings.notify_webhook:
         request = urllib.request.Request(
             url, data=json.dumps(summary).encode(), headers={"Content-Type": "application/json"}, method="POST"
         )
@@ -336,7 +356,7 @@ def _notify(summary: dict, context: Any) -> None:
             urllib.request.urlopen(request, timeout=10).close()
         except OSError as e:  # a notification must never change the run's outcome
             log.warning("could not notify %s: %s", url, e)
-    if to := os.environ.get("RETENTION_NOTIFY_EMAIL", "").strip():
+    if to := settings.notify_email:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         try:
