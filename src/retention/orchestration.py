@@ -252,13 +252,14 @@ def publish_task(plan: dict) -> dict:
     settings = _settings()
     plan = dict(plan)
     checks = plan.pop("checks", {})
-    run = Plan.from_dict(plan)
+    audited = Plan.from_dict(plan)
     with (
         fail_fast(),
-        writing(settings, f"airflow crm_retention publish {run.run_id}"),
+        writing(settings, f"airflow crm_retention publish {audited.run_id}"),
         outcome_recorded(settings, "airflow crm_retention publish") as outcome,
     ):
-        published = stage_publish(settings, run)
+        publication = stage_publish(settings, audited)
+        run, published = publication.plan, publication.file  # the target as decided under the lock
         outcome.update(run_id=run.run_id, status=f"published {run.target}" if published else "up to date", warnings=run.warnings)
     result = {
         "plan": run.to_dict(),  # for the outputs task

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -125,12 +124,9 @@ def audit(
     through: dt.date | None,
     checks: list[Check] | None = None,
     batches: list[str] | None = None,
-    while_judging: Callable[[], None] | None = None,
 ) -> list[CheckResult]:
     """Run every check against `database`; raise AuditFailed when any failing-severity check did not
-    pass. `batches`: the batches this run loaded, which the volume check judges (None: all).
-    `while_judging`: called once the queries are done and the build is closed, before great-expectations
-    judges (`retention run` starts copying the marts for the publish there)."""
+    pass. `batches`: the batches this run loaded, which the volume check judges (None: all)."""
     checks = checks_for(settings) if checks is None else checks
     checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     skips = {c.name: reason for c in checks if (reason := skipped(c, through))}
@@ -144,8 +140,6 @@ def audit(
     finally:
         con.close()
     faults.failpoint("audit.queried")
-    if while_judging is not None:
-        while_judging()
     try:
         verdicts = validate(settings, frame, evaluated, run_id)
     except Exception as e:  # noqa: BLE001 - a validator that cannot run must not let data through
