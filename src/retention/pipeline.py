@@ -366,9 +366,3 @@ def stage_outputs(settings: Settings, plan: Plan, published: Path | None) -> tup
 def dbt_docs_of(settings: Settings, run_id: str) -> Path:
     """The dbt docs site built with run `run_id`, kept in its build folder until its outputs are written."""
     return settings.run_build_dir(run_id) / "dbt_docs.html"
-
-
-def locked(settings: Settings, what: str):
-    """The writer lock, for one DAG task at a time."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return writer_lock(settings.lock_file, what, settings.lock_wait_seconds)
