@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
+from . import speedups
 from .config import load_settings
-from .errors import BatchStateError, RetentionError, RunFailed
+from .errors import RetentionError, RunFailed
 
 GRAINS = ("week", "month", "quarter", "year")  # of marts.period_retention (docs/reference.md §4.2)
 
@@ -110,50 +110,26 @@ def cmd_batches(args) -> int:
 
 
 def _remove_batch(settings, batch: str, reason: str) -> int:
-    from .database import connect
-    from .ingest import batch_log, lake
-    from .pipeline import locked
+    from .ingest.batch_removal import remove_batch
 
-    if not reason.strip():
-        raise BatchStateError("--reason must say why the batch is removed (it is kept in the batch log)")
-    with locked(settings, f"retention batches remove {batch}"):
-        con = connect(settings)
-        try:
-            files = {
-                r["table_name"]: r["sha256"]
-                for r in lake.manifest(con, settings.lake_dir)
-                if str(r["batch_date"]) == batch and r["present"]
-            }
-        finally:
-            con.close()
-        if batch not in lake.batch_names(settings.lake_dir):
-            held = ", ".join(lake.batch_names(settings.lake_dir)) or "none"
-            raise BatchStateError(f"batch {batch} is not in the lake (batches there: {held}); `retention batches` lists them")
-        batch_log.append(settings.lake_dir, batch, "removed", reason=reason.strip(), files=files)
-        lake.remove_batch(settings.lake_dir, batch)
-    folder = settings.landing_dir / batch
+    removed = remove_batch(settings, batch, reason)
     print(f"removed batch {batch} from the lake; the next `retention run` rebuilds the marts without it")
-    if folder.exists():
+    if removed.still_landed:
         print(
-            f"its landing folder {folder} is still there: it stays out of the lake until its files change "
-            f"(a corrected re-delivery) or `retention batches restore {batch}`"
+            f"its landing folder {removed.landing_folder} is still there: it stays out of the lake until its files "
+            f"change (a corrected re-delivery) or `retention batches restore {batch}`"
         )
     return 0
 
 
 def _restore_batch(settings, batch: str) -> int:
-    from .ingest import batch_log
-    from .pipeline import locked
+    from .ingest.batch_removal import restore_batch
 
-    with locked(settings, f"retention batches restore {batch}"):
-        if batch not in batch_log.removed(settings.lake_dir):
-            raise BatchStateError(f"batch {batch} is not a removed batch; `retention batches` lists the batches and their state")
-        batch_log.append(settings.lake_dir, batch, "restored", reason="retention batches restore")
-    folder = settings.landing_dir / batch
-    if folder.exists():
-        print(f"restored batch {batch}: the next `retention run` loads it again from {folder}")
+    restored = restore_batch(settings, batch)
+    if restored.still_landed:
+        print(f"restored batch {batch}: the next `retention run` loads it again from {restored.landing_folder}")
     else:
-        print(f"restored batch {batch}, but its landing folder {folder} is gone: deliver it again to load it")
+        print(f"restored batch {batch}, but its landing folder {restored.landing_folder} is gone: deliver it again to load it")
     return 0
 
 
@@ -288,19 +264,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `retention` command: main(), then out without the interpreter's teardown, which frees every
-    module of great-expectations, dbt and pandas one by one (0.8 s after each run). Everything that
-    must reach the disk is written and closed by then; the console streams and the log are flushed here.
+    """The `retention` command: main(), then out without the interpreter's teardown (speedups.exit_now).
     An unexpected exception still leaves the normal way, with its traceback. A reader that stops reading
     (`retention status --json | head`) ends the output quietly, as other Unix commands do."""
     try:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:
-        os._exit(141)  # 128 + SIGPIPE, what a shell reports for a command cut off by its pipe
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
+        code = 141  # 128 + SIGPIPE, what a shell reports for a command cut off by its pipe
+    speedups.exit_now(code)
 
 
 if __name__ == "__main__":

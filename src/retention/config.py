@@ -11,9 +11,10 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
@@ -57,9 +58,28 @@ def _ratio(value: float) -> float:
     return value
 
 
+def _web_address(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("is not an http(s) URL (e.g. https://hooks.example.com/retention)")
+    return value
+
+
+EMAIL_ADDRESS = re.compile(r"[^@\s,;]+@[^@\s,;]+")
+
+
+def _email_addresses(value: str) -> str:
+    """One address or several separated by commas or semicolons, as Airflow's e-mail sending splits them."""
+    if not all(EMAIL_ADDRESS.fullmatch(a.strip()) for a in re.split(r"[,;]", value)):
+        raise ValueError("is not an e-mail address or a comma-separated list of them (e.g. data-team@example.com)")
+    return value
+
+
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 MemorySize = Annotated[str, AfterValidator(_memory_size)]
 Ratio = Annotated[float, Field(ge=0), AfterValidator(_ratio)]
+WebAddress = Annotated[str, AfterValidator(_web_address)]
+EmailAddresses = Annotated[str, AfterValidator(_email_addresses)]
 
 
 class Settings(BaseModel):
@@ -85,9 +105,13 @@ class Settings(BaseModel):
     # a batch's rows vs the median of the batches before it, as a factor either way; 0 turns it off
     volume_warn_ratio: Ratio = Field(3.0, alias="RETENTION_VOLUME_WARN_RATIO")
     volume_fail_ratio: Ratio = Field(0.0, alias="RETENTION_VOLUME_FAIL_RATIO")
-    pii_salt: str = Field(DEVELOPMENT_SALT, alias="RETENTION_PII_SALT")
+    # a secret: shown as '**********' in reprs, logs and dumps; read it with get_secret_value()
+    pii_salt: SecretStr = Field(SecretStr(DEVELOPMENT_SALT), alias="RETENTION_PII_SALT")
     # the lifetime-value forecast's horizon H (docs/reference.md §4.6): E[Y(H)] and the backtest's holdout
     clv_horizon_days: int = Field(365, ge=1, alias="RETENTION_CLV_HORIZON_DAYS")
+    # where the DAG's callbacks send each run's summary (orchestration.record_run); unset: nowhere
+    notify_webhook: WebAddress | None = Field(None, alias="RETENTION_NOTIFY_WEBHOOK")
+    notify_email: EmailAddresses | None = Field(None, alias="RETENTION_NOTIFY_EMAIL")
     future_tolerance_days: int = 1  # an order dated this far after its batch is a clock skew, not a problem
 
     @model_validator(mode="before")
@@ -119,7 +143,7 @@ class Settings(BaseModel):
 
     @property
     def uses_development_salt(self) -> bool:
-        return self.pii_salt == DEVELOPMENT_SALT
+        return self.pii_salt.get_secret_value() == DEVELOPMENT_SALT
 
     # Everything below lives in the state folder, so two warehouses never share a file.
     @property

@@ -239,7 +239,8 @@ def audit_task(plan: dict) -> dict:
     log.info("audit of run %s:\n%s", plan["run_id"], audit_summary(results) if results else "(up to date: nothing to audit)")
     for warning in check_warnings(results):
         log.warning("%s", warning)
-    return plan | {"checks": {r.check_name: r.status for r in results}, "warnings": warnings}
+    # plain strings for the XCom (JSON): the statuses' values, not the enum
+    return plan | {"checks": {r.check_name: r.status.value for r in results}, "warnings": warnings}
 
 
 def publish_task(plan: dict) -> dict:
@@ -251,13 +252,14 @@ def publish_task(plan: dict) -> dict:
     settings = _settings()
     plan = dict(plan)
     checks = plan.pop("checks", {})
-    run = Plan.from_dict(plan)
+    audited = Plan.from_dict(plan)
     with (
         fail_fast(),
-        writing(settings, f"airflow crm_retention publish {run.run_id}"),
+        writing(settings, f"airflow crm_retention publish {audited.run_id}"),
         outcome_recorded(settings, "airflow crm_retention publish") as outcome,
     ):
-        published = stage_publish(settings, run)
+        publication = stage_publish(settings, audited)
+        run, published = publication.plan, publication.file  # the target as decided under the lock
         outcome.update(run_id=run.run_id, status=f"published {run.target}" if published else "up to date", warnings=run.warnings)
     result = {
         "plan": run.to_dict(),  # for the outputs task
@@ -325,9 +327,29 @@ def _run_summary(context: Any, state: str) -> dict:
     }
 
 
+def _notify_settings() -> Settings | None:
+    """The settings, for where to notify. When another setting is at fault (the very reason the run
+    failed), those of the notification alone: a bad RETENTION_MEMORY_LIMIT must not silence the news."""
+    from .config import load_settings
+    from .errors import ConfigError
+
+    try:
+        return load_settings()
+    except ConfigError:
+        pass
+    try:
+        return load_settings({k: v for k, v in os.environ.items() if k.startswith("RETENTION_NOTIFY_")})
+    except ConfigError as e:
+        log.warning("could not notify: %s", e)
+        return None
+
+
 def _notify(summary: dict, context: Any) -> None:
     """POST the summary to RETENTION_NOTIFY_WEBHOOK and/or e-mail RETENTION_NOTIFY_EMAIL (Airflow's SMTP notifier)."""
-    if url := os.environ.get("RETENTION_NOTIFY_WEBHOOK", "").strip():
+    settings = _notify_settings()
+    if settings is None:
+        return
+    if url := settings.notify_webhook:
         request = urllib.request.Request(
             url, data=json.dumps(summary).encode(), headers={"Content-Type": "application/json"}, method="POST"
         )
@@ -335,7 +357,7 @@ def _notify(summary: dict, context: Any) -> None:
             urllib.request.urlopen(request, timeout=10).close()
         except OSError as e:  # a notification must never change the run's outcome
             log.warning("could not notify %s: %s", url, e)
-    if to := os.environ.get("RETENTION_NOTIFY_EMAIL", "").strip():
+    if to := settings.notify_email:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         try:

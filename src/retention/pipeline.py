@@ -8,18 +8,16 @@ happens only after ingest, dbt and the audit all passed.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import os
 import secrets
 import shutil
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import faults, progress
+from . import faults, progress, speedups
 from .config import Settings
 from .demo import is_demo_output
 from .errors import RunFailed
@@ -35,6 +33,7 @@ from .lock import writer_lock
 from .outputs.sets import Locations, locations, outputs_run_id
 from .outputs.write import write_outputs
 from .quality.audit import CheckResult, audit
+from .quality.check import CheckStatus
 from .quality.checks import checks_for
 from .run_info import changes, run_info, run_info_sql
 from .run_record import now, outcome_recorded, rejections_file, write_json
@@ -219,14 +218,14 @@ def _own_build(settings: Settings, plan: Plan) -> Path:
     return database
 
 
-def stage_audit(settings: Settings, plan: Plan, while_judging: Callable[[], None] | None = None) -> list[CheckResult]:
+def stage_audit(settings: Settings, plan: Plan) -> list[CheckResult]:
     if plan.up_to_date:
         return []
     with _failure_marked(settings, plan):
         database = _own_build(settings, plan)
         reference = dt.date.fromisoformat(plan.reference_date) if plan.reference_date else plan.through_date
         checks = checks_for(settings, reference, freshness_label(settings, plan.through))
-        return audit(settings, database, plan.run_id, plan.through_date, checks, plan.loaded_batches, while_judging)
+        return audit(settings, database, plan.run_id, plan.through_date, checks, plan.loaded_batches)
 
 
 def _published_extras(settings: Settings, info: dict, through: str | None) -> dict[str, str]:
@@ -248,17 +247,21 @@ def _published_extras(settings: Settings, info: dict, through: str | None) -> di
     }
 
 
-def candidate_for(settings: Settings, plan: Plan) -> Candidate:
-    """The file `stage_publish` will swap in, to be written ahead (see `run`)."""
-    return Candidate(settings, run_build(settings, plan.run_id), target_path(settings, plan), plan.run_id)
+@dataclass(frozen=True)
+class Publication:
+    """What `stage_publish` did: `plan` is the run's plan with the target decided under the lock (the
+    caller's plan is left as it was), `file` the file published, None when it was up to date."""
+
+    plan: Plan
+    file: Path | None
 
 
-def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = None) -> Path | None:
+def stage_publish(settings: Settings, plan: Plan) -> Publication:
     """Swap the audited build in: over $RETENTION_WAREHOUSE, or as the snapshot of the run's as-of date
-    when the published marts are newer (docs/reference.md §3). Returns the file published, None when it was up to date.
-    `candidate`: the new file, its marts already copied (or being copied) while the audit judged."""
+    when the published marts are newer (docs/reference.md §3). Returns the file published with the plan whose
+    target says which it was; later stages (outputs, the run's record) take that plan, not the ingest's."""
     if plan.up_to_date:
-        return None
+        return Publication(plan, None)
     # Only the lake matters here: code edited while the run built does not change what it built from
     # (the marker keeps the fingerprint taken at ingest, so the next run rebuilds with the new code).
     with _failure_marked(settings, plan):
@@ -266,14 +269,10 @@ def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = 
             raise RunFailed("the lake changed since this run's build (another run loaded batches); run again")
         build_db = _own_build(settings, plan)
         # under the lock again: a newer run may have published since this one's ingest
-        plan.target = publish_target(settings, str(plan.as_of))
+        plan = replace(plan, target=publish_target(settings, str(plan.as_of)))
         snapshot = plan.target == "snapshot"
         info = run_info(settings, plan.run_id, plan.fingerprint, plan.as_of, plan.through)
-        target = target_path(settings, plan)
-        if candidate is None or candidate.target != target or candidate.build_db != build_db:
-            if candidate is not None:
-                candidate.discard()
-            candidate = Candidate(settings, build_db, target, plan.run_id)
+        candidate = Candidate(settings, build_db, target_path(settings, plan), plan.run_id)
         target = candidate.swap_in(
             _published_extras(settings, info, plan.through),
             info | {"through": plan.through, "as_of": plan.as_of},
@@ -289,11 +288,11 @@ def stage_publish(settings: Settings, plan: Plan, candidate: Candidate | None = 
     faults.failpoint("publish.done")
     for suffix in ("", ".wal"):  # the folder keeps what the outputs still need (stage_outputs removes it)
         Path(f"{build_db}{suffix}").unlink(missing_ok=True)
-    return target
+    return Publication(plan, target)
 
 
 def check_warnings(checks: list[CheckResult]) -> list[str]:
-    return [f"{c.check_name}: {c.details}" for c in checks if c.status == "warned"]
+    return [f"{c.check_name}: {c.details}" for c in checks if c.status == CheckStatus.WARNED]
 
 
 @dataclass
@@ -303,20 +302,6 @@ class RunSummary:
     checks: list[CheckResult]
     outputs: Locations | None = None  # where readers find the report, Parquet and docs of what is published
     outputs_error: str | None = None  # the outputs could not be written (the marts are published all the same)
-
-
-@contextmanager
-def _written_ahead(settings: Settings, plan: Plan) -> Iterator[Candidate | None]:
-    """The publish's copy of the marts, written while great-expectations judges the audit's results: DuckDB
-    copies outside Python's lock while GX runs in Python (about 0.4 s off a night at a million orders).
-    The file is swapped in only by `stage_publish`, once the audit passed; removed when anything fails."""
-    candidate = None if plan.up_to_date else candidate_for(settings, plan)
-    try:
-        yield candidate
-    except BaseException:
-        if candidate is not None:
-            candidate.discard()
-        raise
 
 
 def run(settings: Settings, through: dt.date | None = None, full_refresh: bool = False) -> RunSummary:
@@ -331,16 +316,16 @@ def run(settings: Settings, through: dt.date | None = None, full_refresh: bool =
             plan = stage_ingest(settings, through, run_id, full_refresh)
         if not plan.up_to_date:
             # great-expectations takes seconds to import: do it on the other core while dbt builds
-            threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+            speedups.import_beside("great_expectations")
         outcome["warnings"] = plan.warnings
         with progress.stage("build", "dbt build" if not plan.up_to_date else "up to date"):
             stage_build(settings, plan)
-        with _written_ahead(settings, plan) as candidate:
-            with progress.stage("audit"):
-                checks = stage_audit(settings, plan, candidate.start_copying if candidate else None)
-            outcome["warnings"] = plan.warnings + check_warnings(checks)
-            with progress.stage("publish"):
-                published = stage_publish(settings, plan, candidate)
+        with progress.stage("audit"):
+            checks = stage_audit(settings, plan)
+        outcome["warnings"] = plan.warnings + check_warnings(checks)
+        with progress.stage("publish"):
+            publication = stage_publish(settings, plan)
+        plan, published = publication.plan, publication.file  # the target as decided under the lock
         outcome["status"] = ("published " + plan.target) if published else "up to date"
         summary = RunSummary(plan, published, checks)
         with progress.stage("outputs"):
@@ -381,9 +366,3 @@ def stage_outputs(settings: Settings, plan: Plan, published: Path | None) -> tup
 def dbt_docs_of(settings: Settings, run_id: str) -> Path:
     """The dbt docs site built with run `run_id`, kept in its build folder until its outputs are written."""
     return settings.run_build_dir(run_id) / "dbt_docs.html"
-
-
-def locked(settings: Settings, what: str):
-    """The writer lock, for one DAG task at a time."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return writer_lock(settings.lock_file, what, settings.lock_wait_seconds)

@@ -17,6 +17,7 @@ from .config import Settings
 from .console import PLAIN_WIDTH, show
 from .database import connect
 from .ingest import batch_log, lake
+from .quality.check import CheckStatus
 from .status_model import Batch, Status, collect_status
 
 
@@ -46,7 +47,7 @@ def section(title: str, body: RenderableType) -> Group:
 def audit_summary(checks) -> str:
     """One line per check: status, name, rows checked, and what failed (plain text, for logs)."""
     return "\n".join(
-        f"  {'ok' if c.status == 'passed' else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
+        f"  {'ok' if c.status == CheckStatus.PASSED else c.status.upper():7} {c.check_name:44} {c.rows_checked:>6} rows"
         + (f"  {c.details}" if c.details else "")
         for c in checks
     )
@@ -60,7 +61,7 @@ def audit_table(checks) -> Table:
     t.add_column("rows", justify="right")
     t.add_column("details", overflow="fold")
     for c in checks:
-        mark = {"passed": Text("ok", style="green"), "warned": Text("WARNED", style="yellow")}.get(
+        mark = {CheckStatus.PASSED: Text("ok", style="green"), CheckStatus.WARNED: Text("WARNED", style="yellow")}.get(
             c.status, Text(c.status.upper(), style="bold red")
         )
         t.add_row(mark, c.check_name, str(c.rows_checked), c.details or "")

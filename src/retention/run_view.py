@@ -16,6 +16,7 @@ from rich.text import Text
 from .config import Settings
 from .console import show
 from .pipeline import RunSummary, check_warnings, target_path
+from .quality.check import CheckStatus
 from .report import audit_summary, audit_table
 
 NEXT = "next: `retention report --open` opens the report; `retention show` prints the retention tables"
@@ -32,9 +33,9 @@ def _audit(summary: RunSummary) -> str:
     checks = summary.checks
     if not checks:
         return "not run (nothing new to build)"
-    passed = sum(c.status == "passed" for c in checks)
-    warned = [c.check_name for c in checks if c.status == "warned"]
-    failed = [c.check_name for c in checks if c.status not in ("passed", "warned")]
+    passed = sum(c.status == CheckStatus.PASSED for c in checks)
+    warned = [c.check_name for c in checks if c.status == CheckStatus.WARNED]
+    failed = [c.check_name for c in checks if c.status not in (CheckStatus.PASSED, CheckStatus.WARNED)]
     text = f"{passed} passed"
     text += f", {len(warned)} warned ({', '.join(warned)})" if warned else ", no warnings"
     return text + (f", {len(failed)} failed ({', '.join(failed)})" if failed else ", none failed")

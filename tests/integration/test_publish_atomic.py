@@ -95,13 +95,17 @@ def test_runs_interleaved_stage_by_stage_each_audit_and_publish_their_own_build(
     nightly = pipeline.stage_ingest(settings, None)
     pipeline.stage_build(settings, nightly)
     pipeline.stage_audit(settings, nightly)
-    assert pipeline.stage_publish(settings, nightly) == warehouse.path
+    assert pipeline.stage_publish(settings, nightly).file == warehouse.path
     assert pipeline.stage_outputs(settings, nightly, warehouse.path)[1] is None
 
     pipeline.stage_audit(settings, backfill)
-    snapshot = pipeline.stage_publish(settings, backfill)
+    published = pipeline.stage_publish(settings, backfill)
+    snapshot = published.file
     assert snapshot == settings.snapshot("2023-03-01")
-    assert pipeline.stage_outputs(settings, backfill, snapshot)[1] is None
+    # decided at ingest (nothing was published then), decided again under the lock at publish: the
+    # publish hands its decision back and leaves the caller's plan as it was
+    assert (backfill.target, published.plan.target) == ("warehouse", "snapshot")
+    assert pipeline.stage_outputs(settings, published.plan, snapshot)[1] is None
     assert_marts_equal_reference(snapshot, warehouse.landing, dt.date(2023, 3, 15))
     assert_marts_equal_reference(warehouse)
     con = duckdb.connect(str(snapshot), read_only=True)

@@ -17,9 +17,10 @@ from retention.config import ConfigError, load_settings
 from retention.errors import AuditFailed
 from retention.quality import audit as audit_mod
 from retention.quality.audit import reconciliation_frame
+from retention.quality.check import CheckStatus, Severity
 from retention.quality.checks import CHECKS, Check, checks_for, freshness_check, volume_check
 from retention.quality.gx import verdict_of
-from retention.quality.judge import judge
+from retention.quality.judge import CheckResult, judge
 
 
 def _frame(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
@@ -138,6 +139,34 @@ def test_unreadable_build_database_fails_the_audit_and_is_recorded(tmp_path, con
         audit_mod.audit(settings, database, "run-1", dt.date(2024, 1, 1))
     kept = duckdb.sql(f"select status, count(*) from '{audit_mod.history_file(settings, 'run-1')}' group by 1").fetchall()
     assert kept == [("error", len(checks_for(settings)))]
+
+
+def test_a_misspelt_severity_or_status_is_refused_when_made():
+    with pytest.raises(ValueError, match="'warning' is not a valid Severity"):
+        Check("c", "d", "select 1", severity="warning")
+    with pytest.raises(ValueError, match="'pased' is not a valid CheckStatus"):
+        CheckResult("c", "d", Severity.FAIL, "pased", 1, 0, "", "", "")
+    assert Check("c", "d", "select 1", severity="warn").severity is Severity.WARN
+
+
+def test_the_history_keeps_severity_and_status_as_the_same_plain_text(tmp_path):
+    """What audit.check_results publishes: VARCHAR columns holding fail/warn and passed/warned/…, as before
+    the enums (readers filter on `status = 'failed'`)."""
+    settings = _settings(tmp_path)
+    checks = [Check("w", "d", "select 1", severity=Severity.WARN), Check("f", "d", "select 1"), Check("s", "d", "s")]
+    frame = _frame([("w", "k", 2.0, 1.0), ("f", "k", 1.0, 1.0)])
+    results = judge(frame, checks, {"w": _ok(1), "f": _ok(1)}, {"s": "turned off"})
+    audit_mod.keep(settings, "run-1", results, dt.datetime(2024, 1, 1))
+    kept = duckdb.sql(
+        f"select check_name, typeof(severity), severity, typeof(status), status "
+        f"from '{audit_mod.history_file(settings, 'run-1')}' order by check_name"
+    ).fetchall()
+    assert kept == [
+        ("f", "VARCHAR", "fail", "VARCHAR", "passed"),
+        ("s", "VARCHAR", "fail", "VARCHAR", "skipped"),
+        ("w", "VARCHAR", "warn", "VARCHAR", "warned"),
+    ]
+    assert [type(r.status) for r in results] == [CheckStatus] * 3
 
 
 def test_settings_for_freshness_and_volume(tmp_path):

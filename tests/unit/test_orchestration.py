@@ -46,3 +46,54 @@ def test_through_is_the_param_then_the_logical_date_then_the_day_the_run_started
     assert run_through(_context(params={"through": "2024-02-01"}, logical_date=started)) == dt.date(2024, 2, 1)
     assert run_through(_context(logical_date=dt.datetime(1998, 7, 1, tzinfo=dt.UTC))) == dt.date(1998, 7, 1)
     assert run_through(_context(dag_run=SimpleNamespace(start_date=started, run_after=None))) == dt.date(2026, 3, 4)
+
+
+@pytest.fixture
+def webhook():
+    """A real HTTP server on localhost; what was POSTed to it, as parsed JSON, in `received`."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # quiet test output
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_summary_is_posted_even_when_another_setting_failed_the_run(webhook, monkeypatch):
+    """RETENTION_NOTIFY_WEBHOOK is read through Settings; a bad RETENTION_MEMORY_LIMIT (what failed the run)
+    must not keep the failure from being told."""
+    from retention.orchestration import _notify
+
+    url, received = webhook
+    monkeypatch.delenv("RETENTION_NOTIFY_EMAIL", raising=False)
+    monkeypatch.setenv("RETENTION_NOTIFY_WEBHOOK", url)
+    _notify({"run_id": "r1", "state": "success"}, {})
+    monkeypatch.setenv("RETENTION_MEMORY_LIMIT", "lots")
+    _notify({"run_id": "r2", "state": "failed"}, {})
+    assert received == [{"run_id": "r1", "state": "success"}, {"run_id": "r2", "state": "failed"}]
+
+
+def test_a_bad_notification_setting_is_named_and_nothing_is_sent(webhook, monkeypatch, caplog):
+    from retention.orchestration import _notify
+
+    url, received = webhook
+    monkeypatch.delenv("RETENTION_NOTIFY_EMAIL", raising=False)
+    monkeypatch.setenv("RETENTION_NOTIFY_WEBHOOK", url.removeprefix("http://"))
+    _notify({"run_id": "r1", "state": "failed"}, {})
+    assert received == []
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert f"RETENTION_NOTIFY_WEBHOOK={url.removeprefix('http://')!r}: is not an http(s) URL" in warning

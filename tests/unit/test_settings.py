@@ -23,6 +23,11 @@ BAD = [
     ("RETENTION_VOLUME_FAIL_RATIO", "0.5", "at least 1"),
     ("RETENTION_CLV_HORIZON_DAYS", "0", "greater than or equal to 1"),
     ("RETENTION_CLV_HORIZON_DAYS", "a year", "whole number"),
+    ("RETENTION_NOTIFY_WEBHOOK", "hooks.example.com/retention", "http(s) URL"),
+    ("RETENTION_NOTIFY_WEBHOOK", "ftp://files.example.com/in", "http(s) URL"),
+    ("RETENTION_NOTIFY_WEBHOOK", "https://", "http(s) URL"),
+    ("RETENTION_NOTIFY_EMAIL", "the data team", "e-mail address"),
+    ("RETENTION_NOTIFY_EMAIL", "ops@example.com, sales", "e-mail address"),
 ]
 
 
@@ -62,10 +67,45 @@ def test_the_output_folder_cannot_be_a_file(tmp_path: Path) -> None:
 
 def test_blank_means_the_default_and_the_warehouse_cannot_be_a_folder(tmp_path: Path) -> None:
     s = load_settings({"RETENTION_THREADS": " ", "RETENTION_PII_SALT": "", "RETENTION_FRESHNESS_SEVERITY": "FAIL"})
-    assert s.threads >= 1 and s.pii_salt == DEVELOPMENT_SALT and s.uses_development_salt
+    assert s.threads >= 1 and s.pii_salt.get_secret_value() == DEVELOPMENT_SALT and s.uses_development_salt
     assert s.freshness_severity == "fail"
     with pytest.raises(ConfigError, match="RETENTION_WAREHOUSE=.* is a folder"):
         load_settings({"RETENTION_WAREHOUSE": str(tmp_path)})
+
+
+def test_the_salt_stays_out_of_reprs_dumps_and_error_messages() -> None:
+    """Pydantic's SecretStr: shown as '**********' by repr(), str() and the JSON dump; only
+    get_secret_value() gives it (and the ingest hashes with it, so the value itself must survive)."""
+    salt = "pepper-7f3a-only-the-ingest-knows"
+    s = load_settings({"RETENTION_PII_SALT": salt})
+    assert s.pii_salt.get_secret_value() == salt and not s.uses_development_salt
+    for shown in (repr(s), str(s), s.model_dump_json(), str(s.model_dump())):
+        assert salt not in shown
+        assert "**********" in shown
+    with pytest.raises(ConfigError) as raised:  # a bad setting beside it names that setting, never the salt
+        load_settings({"RETENTION_PII_SALT": salt, "RETENTION_THREADS": "two"})
+    assert salt not in str(raised.value)
+
+
+def test_notification_settings_default_to_none_and_keep_what_was_given() -> None:
+    s = load_settings({})
+    assert (s.notify_webhook, s.notify_email) == (None, None)
+    s = load_settings(
+        {"RETENTION_NOTIFY_WEBHOOK": " http://127.0.0.1:8080/hook ", "RETENTION_NOTIFY_EMAIL": "ops@example.com; bi@example.org"}
+    )
+    assert (s.notify_webhook, s.notify_email) == ("http://127.0.0.1:8080/hook", "ops@example.com; bi@example.org")
+
+
+def test_the_readme_configuration_table_lists_every_setting() -> None:
+    """Every environment variable Settings reads has a row in README's Configuration table, and every
+    row names one Settings reads."""
+    from retention.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :].split("\n\n")[1]
+    rows = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    variables = {f.alias for f in Settings.model_fields.values() if f.alias}
+    assert rows == variables
 
 
 def _preflight_warnings(landing: Path, caplog, **env: str) -> list[str]:

@@ -113,7 +113,7 @@ def rules_fingerprint(settings: Settings, mapping: ColumnMapping) -> str:
         INGEST_RULES_VERSION,
         mapping_text(mapping),
         str(settings.future_tolerance_days),
-        hashlib.sha256(settings.pii_salt.encode()).hexdigest(),
+        hashlib.sha256(settings.pii_salt.get_secret_value().encode()).hexdigest(),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
@@ -234,7 +234,7 @@ def _load_file(
             pii=header.pii,
             batch_date=batch.batch_date,
             source_file=source_file,
-            salt=settings.pii_salt,
+            salt=settings.pii_salt.get_secret_value(),
             future_tolerance_days=settings.future_tolerance_days,
             ascii=decoded.ascii,
         )
@@ -251,7 +251,7 @@ def _load_file(
         raise BatchRejected(batch.name, filename, "the file changed while it was being loaded; run again")
     loaded = con.execute(f"select count(*) from read_parquet({sql_text(str(target))}) where problem is null").fetchall()[0][0]
     base = {"batch_date": batch.batch_date, "source_file": source_file, "table_name": table}
-    kept = _quarantined(con, records, target, lines_target, header.pii, len(names), settings.pii_salt)
+    kept = _quarantined(con, records, target, lines_target, header.pii, len(names), settings.pii_salt.get_secret_value())
     quarantine.extend(base | row for row in kept)
     quarantined = len(kept)
     if records.rows_read != loaded + quarantined:  # never drop a row silently

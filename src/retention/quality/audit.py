@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -25,7 +24,7 @@ from ..config import Settings
 from ..database import connect
 from ..errors import AuditFailed
 from ..sql import sql_text
-from .check import JUDGED, Check
+from .check import BLOCKING, JUDGED, Check, CheckStatus
 from .checks import checks_for
 from .gx import validate, write_docs_summary
 from .judge import CheckResult, judge, skipped
@@ -81,7 +80,9 @@ def history_file(settings: Settings, run_id: str) -> Path:
 
 def keep(settings: Settings, run_id: str, results: list[CheckResult], checked_at: dt.datetime) -> None:
     settings.audit_dir.mkdir(parents=True, exist_ok=True)
-    frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **r.__dict__} for r in results])
+    # the enums' values, so the history holds the same plain strings as it always did
+    rows = [r.__dict__ | {"severity": r.severity.value, "status": r.status.value} for r in results]
+    frame = pd.DataFrame([{"run_id": run_id, "checked_at": checked_at, **row} for row in rows])
     con = duckdb.connect()
     try:
         con.register("results", frame)
@@ -110,7 +111,7 @@ def _unopened(
     """An unreadable build fails every check it would have evaluated (kept in the history like any run)."""
     reason = f"could not open the build database {database}: {type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
     evaluated = [c for c in checks if c.name not in skips]
-    results = [CheckResult(c.name, c.description, c.severity, "error", 0, 0, "", "", reason) for c in evaluated]
+    results = [CheckResult(c.name, c.description, c.severity, CheckStatus.ERROR, 0, 0, "", "", reason) for c in evaluated]
     results += judge(pd.DataFrame(columns=list(FRAME_COLUMNS)), [c for c in checks if c.name in skips], {}, skips)
     keep(settings, run_id, results, checked_at)
     return AuditFailed(f"audit failed: {reason} (checks not evaluated: {', '.join(c.name for c in evaluated)})")
@@ -123,12 +124,9 @@ def audit(
     through: dt.date | None,
     checks: list[Check] | None = None,
     batches: list[str] | None = None,
-    while_judging: Callable[[], None] | None = None,
 ) -> list[CheckResult]:
     """Run every check against `database`; raise AuditFailed when any failing-severity check did not
-    pass. `batches`: the batches this run loaded, which the volume check judges (None: all).
-    `while_judging`: called once the queries are done and the build is closed, before great-expectations
-    judges (`retention run` starts copying the marts for the publish there)."""
+    pass. `batches`: the batches this run loaded, which the volume check judges (None: all)."""
     checks = checks_for(settings) if checks is None else checks
     checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     skips = {c.name: reason for c in checks if (reason := skipped(c, through))}
@@ -142,8 +140,6 @@ def audit(
     finally:
         con.close()
     faults.failpoint("audit.queried")
-    if while_judging is not None:
-        while_judging()
     try:
         verdicts = validate(settings, frame, evaluated, run_id)
     except Exception as e:  # noqa: BLE001 - a validator that cannot run must not let data through
@@ -157,7 +153,7 @@ def audit(
     except OSError:
         log.warning("could not add the run's summary to the Data Docs index", exc_info=True)
     faults.failpoint("audit.kept")
-    failed = [r for r in results if r.status in ("failed", "error")]
+    failed = [r for r in results if r.status in BLOCKING]
     if failed:
         raise AuditFailed("audit failed: " + " | ".join(f"{r.check_name} {r.status}: {r.details}" for r in failed))
     return results

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..config import Settings
-from .check import JUDGED, THROUGH, Check
+from .check import JUDGED, THROUGH, Check, Severity
 
 VOLUME_WINDOW = 6  # earlier batches whose median is a batch's baseline
 VOLUME_MIN_HISTORY = 3  # batches with fewer earlier batches are not judged
@@ -160,7 +160,7 @@ CORE_CHECKS = [
                       select string_agg(order_id || ' (customer ' || coalesce(customer_id, 'NULL') || ')', ', ')
                       from (select * from unknown order by order_id limit 5)), '') as key,
                   (select count(*) from unknown) as observed, 0 as expected""",
-        severity="warn",
+        severity=Severity.WARN,
     ),
 ]
 
@@ -183,7 +183,7 @@ def freshness_check(settings: Settings, reference: dt.date | None = None, label:
                    coalesce(date_diff('day', max(batch_date), {ref}), 1e9) as observed,
                    {days} as expected
             from raw.manifest where batch_date <= {ref}""",
-        severity=settings.freshness_severity,
+        severity=Severity(settings.freshness_severity),
         compare="at_most",
         needs_through=reference is None,
         skip_reason=None if days > 0 else "turned off (RETENTION_FRESHNESS_MAX_DAYS=0)",
@@ -220,7 +220,7 @@ def volume_check(settings: Settings) -> Check:
             union all  -- one row when there is nothing to judge, so that the check is still evaluated
             select 'no batch of this run has {VOLUME_MIN_HISTORY} earlier batches to compare with', 1, {limit}
             where not exists (select 1 from history where earlier >= {VOLUME_MIN_HISTORY} and {JUDGED})""",
-        severity="warn" if warn > 0 else "fail",
+        severity=Severity.WARN if warn > 0 else Severity.FAIL,
         unit="times",
         advice="look at the batch's export (partial or doubled?); the limits are RETENTION_VOLUME_WARN_RATIO and _FAIL_RATIO",
         compare="at_most",

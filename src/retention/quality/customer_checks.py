@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .check import Check
+from .check import Check, Severity
 
 
 def _customers_breaking(label: str, condition: str) -> str:
@@ -61,7 +61,7 @@ CUSTOMER_CHECKS = [
                                           'not run (history under three days)'),
                   coalesce(min(case when is_usable then 1 else 0 end), 1), 1
            from marts.clv_backtest""",
-        severity="warn",
+        severity=Severity.WARN,
     ),
     Check(
         "customer_lifetime_values_in_range",

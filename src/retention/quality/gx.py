@@ -37,7 +37,7 @@ def _suite_expectations(checks: list[Check]) -> list[Expectation]:
     out: list[Expectation] = []
     for c in checks:
         row_condition = Column("check") == c.name
-        meta = {"check": c.name, "description": c.description, "severity": c.severity}
+        meta = {"check": c.name, "description": c.description, "severity": c.severity.value}
         description = f"{c.name} ({c.severity}): {c.description}"
         if c.compare == "at_most":
             out.append(

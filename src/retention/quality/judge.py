@@ -10,20 +10,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .check import Check
+from .check import Check, CheckStatus, Severity
 
 
 @dataclass(frozen=True)
 class CheckResult:
     check_name: str
     description: str
-    severity: str
-    status: str  # passed, failed, warned, error, skipped
+    severity: Severity
+    status: CheckStatus
     rows_checked: int
     rows_failed: int
     observed: str  # the first failing row's observed value (or the single row's)
     expected: str
     details: str  # the failing rows, readable
+
+    def __post_init__(self) -> None:
+        # text from elsewhere (a test, a history file) becomes the enums, or fails here on a misspelling
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "status", CheckStatus(self.status))
 
 
 def skipped(check: Check, through: dt.date | None) -> str | None:
@@ -48,29 +53,32 @@ def judge(
     results = []
     for check in checks:
         if skips and check.name in skips:
-            results.append(CheckResult(check.name, check.description, check.severity, "skipped", 0, 0, "", "", skips[check.name]))
+            results.append(
+                CheckResult(check.name, check.description, check.severity, CheckStatus.SKIPPED, 0, 0, "", "", skips[check.name])
+            )
             continue
         rows = frame[frame["check"] == check.name]
         bad = _bad_rows(check, rows)
         verdict = verdicts.get(check.name) or {"success": False, "evaluated": None, "error": "not validated"}
         query_error = frame.attrs.get("query_errors", {}).get(check.name)
+        status: CheckStatus
         if query_error:
-            status, details = "error", f"query failed: {query_error}"
+            status, details = CheckStatus.ERROR, f"query failed: {query_error}"
         elif rows.empty:
-            status, details = "error", "no rows to check: the check could not be evaluated"
+            status, details = CheckStatus.ERROR, "no rows to check: the check could not be evaluated"
         elif verdict["error"] or verdict["evaluated"] is None or verdict["evaluated"] != len(rows):
-            status = "error"
+            status = CheckStatus.ERROR
             details = f"great-expectations did not evaluate it ({verdict['error'] or 'no observed value'})"
         elif verdict["success"] and bad.empty:
-            status, details = "passed", ""
+            status, details = CheckStatus.PASSED, ""
         else:
-            status = "warned" if check.severity == "warn" else "failed"
+            status = CheckStatus.WARNED if check.severity == Severity.WARN else CheckStatus.FAILED
             if (
-                status == "warned"
+                status == CheckStatus.WARNED
                 and check.fail_above is not None
                 and (bad.empty or (bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)).any())
             ):
-                status = "failed"
+                status = CheckStatus.FAILED
                 bad = bad[bad["observed"].isna() | (bad["observed"] > check.fail_above + 1e-9)]
             unit = f" {check.unit}" if check.unit else ""
             bound = "at most " if check.compare == "at_most" else ""
@@ -82,7 +90,7 @@ def judge(
                 details += f"; … {len(bad) - 10} more"
             if bad.empty:  # GX failed it but our own comparison did not: trust the stricter verdict
                 details = "great-expectations reported unexpected values"
-            elif check.fail_above is not None and status == "failed":
+            elif check.fail_above is not None and status == CheckStatus.FAILED:
                 details += f" (fails above {_show(check.fail_above)})"
             if check.advice and not bad.empty:
                 details += f" — {check.advice}"

@@ -16,14 +16,11 @@ failed (its run_results name the nodes); 2 dbt could not run (its output says wh
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
-import multiprocessing.util
-import os
 import sys
-import threading
 from pathlib import Path
+
+from .. import speedups
 
 EXIT_STEP_FAILED, EXIT_DBT_ERROR, EXIT_FIT_FAILED = 1, 2, 3
 
@@ -62,7 +59,7 @@ def main(argv: list[str]) -> int:
         return EXIT_DBT_ERROR
     # the fit's numpy, scipy and pandas take a second to import: on the side while dbt's first step runs
     # (mostly inside DuckDB), not during the parse, which is Python too and took twice as long beside it
-    threading.Thread(target=importlib.import_module, args=(f"{__package__}.lifetime_value",), daemon=True).start()
+    speedups.import_beside(f"{__package__}.lifetime_value")
     runner = dbtRunner(manifest=parsed.result)  # type: ignore[arg-type]  # parse's result is the Manifest
     kept = Path(request["results_dir"])
     kept.mkdir(parents=True, exist_ok=True)
@@ -125,18 +122,12 @@ def _checkpointed(request: dict) -> bool:
 
 
 def leave(argv: list[str]) -> None:
-    """main(), then out without the interpreter's teardown once the database is checkpointed: freeing
-    dbt's modules one by one took 0.6 s after every build. dbt has finished and closed its connections
-    by then; standard output and error (the parent reads both) and dbt.log are flushed here."""
+    """main(), then out without the interpreter's teardown once the database is checkpointed (speedups.py):
+    dbt has finished and closed its connections by then. Without the checkpoint the normal exit closes
+    the database, as it always did."""
     code = main(argv)
     if _checkpointed(json.loads(Path(argv[0]).read_text())):
-        # multiprocessing's exit handler, as atexit would run it: it releases dbt's named semaphores, which
-        # its resource tracker (a process of its own, writing to our standard error) reports as leaked otherwise
-        multiprocessing.util._exit_function()  # type: ignore[attr-defined]
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()  # dbt.log
-        os._exit(code)
+        speedups.exit_dbt_child_now(code)
     sys.exit(code)
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from ...quality.check import CheckStatus
 from .charts import BLUE, INK, MUTED, Section
 from .queries import ReportData
 from .template import TEMPLATE
@@ -69,11 +70,20 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+# keyed by the statuses' text, as the published file holds them
+FRESHNESS_TONES: dict[str, str] = {
+    CheckStatus.PASSED: "good",
+    CheckStatus.WARNED: "warn",
+    CheckStatus.FAILED: "bad",
+    CheckStatus.ERROR: "bad",
+}
+
+
 def audit_summary(data: ReportData) -> dict[str, Any]:
     """Counts of the run's checks per status, the overall tone, and the freshness check."""
-    counts = Counter(c["status"] for c in data.checks)
-    failed = counts["failed"] + counts["error"]
-    tone = "bad" if failed else "warn" if counts["warned"] else "good"
+    counts = Counter(c["status"] for c in data.checks)  # plain strings from the file; the enum looks them up
+    failed = counts[CheckStatus.FAILED] + counts[CheckStatus.ERROR]
+    tone = "bad" if failed else "warn" if counts[CheckStatus.WARNED] else "good"
     fresh = next((c for c in data.checks if c["check_name"] == "freshness"), None)
     return {
         "counts": counts,
@@ -81,10 +91,8 @@ def audit_summary(data: ReportData) -> dict[str, Any]:
         "tone": tone,
         "label": {"bad": "Checks failed", "warn": "Passed with warnings", "good": "All checks passed"}[tone],
         "freshness": fresh,
-        "freshness_tone": {"passed": "good", "warned": "warn", "failed": "bad", "error": "bad"}.get(
-            fresh["status"] if fresh else "", "neutral"
-        ),
-        "problems": [c for c in data.checks if c["status"] not in ("passed",)],
+        "freshness_tone": FRESHNESS_TONES.get(fresh["status"] if fresh else "", "neutral"),
+        "problems": [c for c in data.checks if c["status"] != CheckStatus.PASSED],
     }
 
 
