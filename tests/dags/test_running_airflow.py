@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import Warehouse, write_batch
-from tests.helpers import assert_marts_equal_reference
+from tests.support.compare import assert_marts_equal_reference
+from tests.support.landing import write_batch
+from tests.support.warehouse import Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 BIN = Path(sys.executable).parent

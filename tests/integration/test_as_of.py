@@ -11,8 +11,9 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import write_batch
-from tests.helpers import assert_marts_equal_reference, file_digest, snapshot_of
+from tests.support.compare import assert_marts_equal_reference, file_digest
+from tests.support.landing import write_batch
+from tests.support.warehouse import snapshot_of
 
 pytestmark = pytest.mark.slow
 

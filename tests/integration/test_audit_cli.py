@@ -10,8 +10,9 @@ import pytest
 from retention.config import load_settings
 from retention.demo import write_demo_landing
 from retention.quality.checks import checks_for
-from tests.conftest import RETENTION, ROOT, write_batch
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import write_batch
+from tests.support.warehouse import RETENTION, ROOT
 
 pytestmark = pytest.mark.slow
 

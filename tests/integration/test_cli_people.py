@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RETENTION, ROOT, Warehouse, write_batch
+from tests.support.landing import write_batch
+from tests.support.warehouse import RETENTION, ROOT, Warehouse
 
 ANSI = re.compile(r"\x1b\[")
 STAGES = ("ingest", "build", "audit", "publish", "outputs")

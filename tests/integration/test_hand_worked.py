@@ -25,7 +25,9 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import assert_rows_equal, write_batch
+from tests.support.compare import assert_rows_equal
+from tests.support.landing import write_batch
+from tests.support.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +44,6 @@ def order(oid: str, cid: str, at: str, amount: str, status: str = "completed") -
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from tests.conftest import Warehouse
-
     wh = Warehouse(tmp_path_factory.mktemp("hand_worked"))
     write_batch(
         wh.landing,

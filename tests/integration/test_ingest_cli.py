@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ORDER_COLUMNS, Warehouse, write_batch, write_csv
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import ORDER_COLUMNS, write_batch, write_csv
+from tests.support.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Warehouse, write_batch, write_csv
+from tests.support.landing import write_batch, write_csv
+from tests.support.warehouse import ROOT, Warehouse
 
 pytestmark = pytest.mark.slow
 

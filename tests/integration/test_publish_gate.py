@@ -8,8 +8,9 @@ import shutil
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, write_batch
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import write_batch
+from tests.support.warehouse import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import write_batch
+from tests.support.landing import write_batch
 
 
 @pytest.mark.slow  # two runs of the whole pipeline (dbt) through the CLI
