@@ -74,8 +74,10 @@ run: demo airflow-db
 		echo "Beside it in $$(dirname $$report)/: parquet/ (every mart), docs/ (dbt docs), data_docs/ (the audit's Data Docs)" && \
 		echo "Open it in a browser: .venv/bin/retention report --open"
 
+# -n auto: one pytest worker per core; --dist loadfile keeps a module's tests (and its module fixtures) on one worker.
+# The warehouses many tests start from are built once per run and shared (tests/conftest.py, built_once).
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # For iterating: unit and DAG-import tests, no full pipeline run, fewer property examples (< 2 min).
 test-fast: install

@@ -1,115 +1,26 @@
-"""Shared fixtures: a scratch warehouse per test, the CLI run for real, CSV writers."""
+"""Shared fixtures and pytest hooks; the helpers they use live in tests/support/ (imported from there by tests)."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from retention.ingest import lake as lake_tables
-from tests.helpers import assert_rows_equal  # noqa: F401  (re-exported: the one copy is in tests/helpers.py)
+# the helpers' asserts explain their failures as a test's own do (before anything imports them)
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.warehouse import Warehouse  # noqa: E402  (after the assert-rewrite registration)
 
 # CI must be reproducible: the same examples every run there; locally, new ones every run.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-# `make test-fast` (RETENTION_TEST_TIER=fast) draws a quarter of the examples: for iterating, not for CI
-FAST_TIER = os.environ.get("RETENTION_TEST_TIER") == "fast"
-
-
-def examples(n: int) -> int:
-    """How many examples a property test draws in this tier."""
-    return max(10, n // 4) if FAST_TIER else n
-
-
-ROOT = Path(__file__).resolve().parents[1]
-RETENTION = Path(sys.executable).parent / "retention"
-CUSTOMER_COLUMNS = ["customer_id", "created_at", "channel", "region"]
-ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"]
-
-
-def write_csv(path: Path, columns: list[str], rows: list[dict | list], encoding: str = "utf-8", newline: str = "\n") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding=encoding) as f:
-        w = csv.writer(f, lineterminator=newline)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r.get(c, "") for c in columns] if isinstance(r, dict) else r)
-    return path
-
-
-def write_batch(landing: Path, date: str, customers: list | None = None, orders: list | None = None) -> Path:
-    """A batch folder; pass None to leave a file out, [] for a header-only file."""
-    folder = landing / date
-    folder.mkdir(parents=True, exist_ok=True)
-    if customers is not None:
-        write_csv(folder / "customers.csv", CUSTOMER_COLUMNS, customers)
-    if orders is not None:
-        write_csv(folder / "orders.csv", ORDER_COLUMNS, orders)
-    return folder
-
-
-class Warehouse:
-    """One scratch warehouse: its landing folder, its state, and the CLI pointed at them."""
-
-    def __init__(self, base: Path):
-        self.base = base
-        self.landing = base / "landing"
-        self.landing.mkdir(parents=True, exist_ok=True)
-        self.path = base / "warehouse" / "retention.duckdb"
-        self.state = base / "warehouse" / "state"
-        self.env = dict(
-            os.environ,
-            RETENTION_LANDING_DIR=str(self.landing),
-            RETENTION_WAREHOUSE=str(self.path),
-            RETENTION_STATE_DIR=str(self.state),
-            RETENTION_TIMEZONE="UTC",
-            RETENTION_MEMORY_LIMIT="2GB",
-        )
-        self.env.pop("RETENTION_COLUMN_MAPPING", None)
-
-    def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(RETENTION), *args], env=self.env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-        if check and done.returncode != 0:
-            raise AssertionError(f"retention {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-        return done
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.path), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-    def rows(self, table: str, order_by: str) -> list[dict]:
-        con = duckdb.connect(str(self.path), read_only=True)
-        try:
-            cur = con.execute(f"select * from {table} order by {order_by}")
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
-        finally:
-            con.close()
-
-    def lake(self, sql: str) -> list[tuple]:
-        """Query the raw lake: {customers}, {orders}, {quarantine}, {manifest} name its Parquet globs."""
-        globs = {
-            t: f"({lake_tables.table_sql(self.state / 'lake', t)})" for t in ("customers", "orders", "quarantine", "manifest")
-        }
-        con = duckdb.connect()
-        try:
-            return con.execute(sql.format(**globs)).fetchall()
-        finally:
-            con.close()
 
 
 @pytest.fixture
@@ -192,19 +103,6 @@ def demo_published(tmp_path_factory) -> Warehouse:
     """The demo data (as `make run` writes it) published by `retention run` (the CLI): built once per
     pytest run, copied once per worker."""
     return copy_of(built_once(tmp_path_factory, "demo_published", _demo_run()), tmp_path_factory.mktemp("demo_cli"))
-
-
-def airflow_env(base: Path, extra: dict[str, str]) -> dict[str, str]:
-    """A stock Airflow pointed at this project (docs/reference.md §3): fresh SQLite home, the repo's dags/."""
-    env = dict(
-        os.environ,
-        AIRFLOW_HOME=str(base / "airflow_home"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        **extra,
-    )
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
-    return env
 
 
 @pytest.fixture(scope="session")

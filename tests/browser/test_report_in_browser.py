@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from retention.outputs.report import render_report
+from tests.support.landing import order, write_batch
 
 pytestmark = pytest.mark.slow
 
@@ -94,9 +95,6 @@ def test_the_pipeline_publishes_this_report(demo_published):
 def test_a_history_too_short_for_a_forecast_still_gets_its_whole_report(warehouse, offline_page):
     """Three orders over ten months: no usable lifetime-value refit, one-customer periods, a segment-less
     customer. The report is still written and every chart draws (the outputs never fail on thin data)."""
-    from tests.conftest import write_batch
-
-    order = {"currency": "USD", "status": "completed", "amount": "20"}
     for batch, order_id, customer, at in (
         ("1997-12-01", "A", "C1", "1997-11-03"),
         ("1998-06-01", "B", "C1", "1998-05-20"),
@@ -106,7 +104,7 @@ def test_a_history_too_short_for_a_forecast_still_gets_its_whole_report(warehous
             warehouse.landing,
             batch,
             customers=[],
-            orders=[order | {"order_id": order_id, "customer_id": customer, "ordered_at": at}],
+            orders=[order(order_id, customer, at, amount="20")],
         )
     warehouse.run("run")
     usable = warehouse.query("select is_usable from marts.clv_backtest where repeat_occasions_group = 'all'")

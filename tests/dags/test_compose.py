@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, airflow_env
+from tests.support.environments import airflow_env
+from tests.support.warehouse import ROOT
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
 

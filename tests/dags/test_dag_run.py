@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests import reference
-from tests.conftest import Warehouse, airflow_env
-from tests.helpers import assert_marts_equal_reference, file_digest, snapshot_of
+from tests.support.compare import assert_marts_equal_reference, file_digest
+from tests.support.environments import airflow_env
+from tests.support.landing import order, write_batch, write_csv
+from tests.support.warehouse import Warehouse, snapshot_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -71,16 +73,16 @@ def test_dag_run_for_an_earlier_logical_date_builds_the_marts_as_of_that_date(da
 
 
 def test_a_failing_audit_fails_the_dag_run_and_publishes_nothing(dag_published, tmp_path):
-    from tests.conftest import write_batch
-
     _, env, _ = dag_published
     wh = Warehouse(tmp_path)
-    order = {"customer_id": "C1", "ordered_at": "2024-01-05 10:00:00", "amount": "5", "status": "completed"}
     write_batch(
         wh.landing,
         "2024-02-01",
         customers=[],
-        orders=[order | {"order_id": "O1", "currency": "USD"}, order | {"order_id": "O2", "currency": "EUR"}],
+        orders=[
+            order("O1", "C1", "2024-01-05 10:00:00", amount="5", currency="USD"),
+            order("O2", "C1", "2024-01-05 10:00:00", amount="5", currency="EUR"),
+        ],
     )
     env = env | {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")}
 
@@ -103,28 +105,10 @@ def _sqlite_airflow(tmp_path: Path, wh: Warehouse) -> dict:
 def test_a_logical_date_before_any_start_date_runs_the_pipeline(tmp_path):
     """An export whose history starts in 1997: `dags test` for 1998-07-01 runs every task (it used to
     report success having run none, the date being before the DAG's start_date)."""
-    from tests.conftest import write_batch
-
     wh = Warehouse(tmp_path)
-    order = {"currency": "USD", "status": "completed", "amount": "20"}
-    write_batch(
-        wh.landing,
-        "1997-12-01",
-        customers=[],
-        orders=[order | {"order_id": "A", "customer_id": "C1", "ordered_at": "1997-11-03"}],
-    )
-    write_batch(
-        wh.landing,
-        "1998-06-01",
-        customers=[],
-        orders=[order | {"order_id": "B", "customer_id": "C1", "ordered_at": "1998-05-20"}],
-    )
-    write_batch(
-        wh.landing,
-        "1998-09-01",
-        customers=[],
-        orders=[order | {"order_id": "C", "customer_id": "C2", "ordered_at": "1998-08-20"}],
-    )
+    write_batch(wh.landing, "1997-12-01", customers=[], orders=[order("A", "C1", "1997-11-03", amount="20")])
+    write_batch(wh.landing, "1998-06-01", customers=[], orders=[order("B", "C1", "1998-05-20", amount="20")])
+    write_batch(wh.landing, "1998-09-01", customers=[], orders=[order("C", "C2", "1998-08-20", amount="20")])
     env = _sqlite_airflow(tmp_path, wh)
 
     done = airflow(env, "dags", "test", "crm_retention", "1998-07-01")
@@ -139,8 +123,6 @@ def test_a_logical_date_before_any_start_date_runs_the_pipeline(tmp_path):
 def test_a_verdict_fails_the_run_at_once_without_a_retry(tmp_path):
     """A rejected batch (orders.csv without its amount column) fails ingest with the one-line reason, and is
     not retried: verdicts fail fast; only a busy writer lock or a full disk are retried."""
-    from tests.conftest import write_csv
-
     wh = Warehouse(tmp_path)
     write_csv(wh.landing / "2024-02-01" / "orders.csv", ["order_id", "customer_id", "ordered_at", "currency", "status"], [])
     env = _sqlite_airflow(tmp_path, wh)

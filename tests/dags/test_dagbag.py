@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, airflow_env
+from tests.support.environments import airflow_env
+from tests.support.warehouse import ROOT
 
 pytestmark = pytest.mark.airflow
 

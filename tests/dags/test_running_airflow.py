@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import Warehouse, write_batch
-from tests.helpers import assert_marts_equal_reference
+from tests.support.compare import assert_marts_equal_reference
+from tests.support.landing import order, write_batch
+from tests.support.warehouse import Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 BIN = Path(sys.executable).parent
@@ -118,19 +119,8 @@ def landing(tmp_path_factory) -> Path:
 
     landing = tmp_path_factory.mktemp("running") / "landing"
     write_demo_landing(landing, customers=120, months=6)
-    order = {"currency": "USD", "status": "completed", "amount": "12.50"}
-    write_batch(
-        landing,
-        "2023-07-02",
-        customers=[],
-        orders=[order | {"order_id": "X1", "customer_id": "XC1", "ordered_at": "2023-07-01 09:00:00"}],
-    )
-    write_batch(
-        landing,
-        "2023-07-03",
-        customers=[],
-        orders=[order | {"order_id": "X2", "customer_id": "XC2", "ordered_at": "2023-07-02 09:00:00"}],
-    )
+    write_batch(landing, "2023-07-02", customers=[], orders=[order("X1", "XC1", "2023-07-01 09:00:00", amount="12.50")])
+    write_batch(landing, "2023-07-03", customers=[], orders=[order("X2", "XC2", "2023-07-02 09:00:00", amount="12.50")])
     return landing
 
 

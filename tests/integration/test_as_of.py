@@ -11,25 +11,11 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import write_batch
-from tests.helpers import assert_marts_equal_reference, file_digest, snapshot_of
+from tests.support.compare import assert_marts_equal_reference, file_digest
+from tests.support.landing import customer, customers, order, write_batch
+from tests.support.warehouse import snapshot_of
 
 pytestmark = pytest.mark.slow
-
-
-def order(order_id: str, customer_id: str, at: str, status: str = "completed", amount: str = "10.00") -> dict:
-    return {
-        "order_id": order_id,
-        "customer_id": customer_id,
-        "ordered_at": at,
-        "amount": amount,
-        "currency": "USD",
-        "status": status,
-    }
-
-
-def customers(*ids: str) -> list[dict]:
-    return [{"customer_id": c, "created_at": "2024-01-01", "channel": "web", "region": "eu"} for c in ids]
 
 
 @pytest.fixture
@@ -38,14 +24,14 @@ def landing(warehouse):
         warehouse.landing,
         "2024-01-31",
         customers("c1", "c2", "c3"),
-        [order("o1", "c1", "2024-01-05"), order("o2", "c2", "2024-01-10"), order("o3", "c3", "2024-01-20", "pending")],
+        [order("o1", "c1", "2024-01-05"), order("o2", "c2", "2024-01-10"), order("o3", "c3", "2024-01-20", status="pending")],
     )
     write_batch(
         warehouse.landing,
         "2024-02-29",
         [],
         [
-            order("o1", "c1", "2024-01-05", "refunded"),  # January's o1 refunded in February's export
+            order("o1", "c1", "2024-01-05", status="refunded"),  # January's o1 refunded in February's export
             order("o3", "c3", "2024-01-20"),  # o3 completed
             order("o4", "c2", "2024-02-10"),
             order("o5", "c1", "2024-02-15"),
@@ -53,16 +39,12 @@ def landing(warehouse):
     )
     # the customers export has rows that are quarantined: unparseable created_at on lines 3 and 5, a
     # missing customer_id on line 4
-    bad = [
-        {"customer_id": "c5", "created_at": "yesterday", "channel": "web", "region": "eu"},
-        {"customer_id": "", "created_at": "2024-03-01", "channel": "web", "region": "eu"},
-        {"customer_id": "c6", "created_at": "tomorrow", "channel": "web", "region": "eu"},
-    ]
+    bad = [customer("c5", "yesterday"), customer("", "2024-03-01"), customer("c6", "tomorrow")]
     write_batch(
         warehouse.landing,
         "2024-03-31",
         customers("c4") + bad,
-        [order("o2", "c2", "2024-01-10", "refunded"), order("o6", "c3", "2024-03-01")],
+        [order("o2", "c2", "2024-01-10", status="refunded"), order("o6", "c3", "2024-03-01")],
     )
     return warehouse.landing
 

@@ -10,8 +10,9 @@ import pytest
 from retention.config import load_settings
 from retention.demo import write_demo_landing
 from retention.quality.checks import checks_for
-from tests.conftest import RETENTION, ROOT, write_batch
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import customer, order, write_batch
+from tests.support.warehouse import RETENTION, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -22,32 +23,11 @@ def late_batch(warehouse, currency: str) -> None:
     write_batch(
         warehouse.landing,
         "2023-07-15",
-        customers=[{"customer_id": "X1", "created_at": "2023-07-10", "channel": "web", "region": "east"}],
+        customers=[customer("X1", "2023-07-10", region="east")],
         orders=[
-            {
-                "order_id": "X-1",
-                "customer_id": "X1",
-                "ordered_at": "2023-07-11 10:00:00",
-                "amount": "40.00",
-                "currency": currency,
-                "status": "completed",
-            },
-            {
-                "order_id": "X-2",
-                "customer_id": "X1",
-                "ordered_at": "2023-07-12 10:00:00",
-                "amount": "15.00",
-                "currency": currency,
-                "status": "completed",
-            },
-            {
-                "order_id": "X-3",
-                "customer_id": "NOBODY",
-                "ordered_at": "2023-07-12 11:00:00",
-                "amount": "9.00",
-                "currency": "USD",
-                "status": "pending",
-            },
+            order("X-1", "X1", "2023-07-11 10:00:00", amount="40.00", currency=currency),
+            order("X-2", "X1", "2023-07-12 10:00:00", amount="15.00", currency=currency),
+            order("X-3", "NOBODY", "2023-07-12 11:00:00", amount="9.00", status="pending"),
         ],
     )
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import throwaway_venv
+from tests.support.environments import throwaway_venv
+from tests.support.warehouse import ROOT
 
 pytestmark = pytest.mark.slow
 

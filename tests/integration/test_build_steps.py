@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from retention.demo import write_demo_landing
-from tests.conftest import ROOT
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.warehouse import ROOT
 
 pytestmark = pytest.mark.slow
 

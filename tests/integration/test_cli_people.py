@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RETENTION, ROOT, Warehouse, write_batch
+from tests.support.landing import customers, write_batch
+from tests.support.warehouse import RETENTION, ROOT, Warehouse
 
 ANSI = re.compile(r"\x1b\[")
 STAGES = ("ingest", "build", "audit", "publish", "outputs")
@@ -149,13 +150,12 @@ def zero_revenue(tmp_path_factory) -> tuple[Warehouse, subprocess.CompletedProce
     NRR and GRR are NULL in all three rows (docs/reference.md); S is 0, 1, 1, so retention is not.
     A file in the way of the outputs' `report.html` makes the outputs fail after the publish."""
     wh = Warehouse(tmp_path_factory.mktemp("cli_show"))
-    customers = [{"customer_id": c, "created_at": "2023-01-01", "channel": "web", "region": "eu"} for c in ("C1", "C2")]
     orders = [  # order_id, customer_id, ordered_at, amount, currency, status
         ["O1", "C1", "2023-02-10", "0", "USD", "completed"],
         ["O2", "C2", "2023-05-10", "0", "USD", "completed"],
         ["O3", "C1", "2023-08-10", "25", "USD", "completed"],
     ]
-    write_batch(wh.landing, "2023-08-15", customers=customers, orders=orders)
+    write_batch(wh.landing, "2023-08-15", customers=customers("C1", "C2", created_at="2023-01-01"), orders=orders)
     outputs = wh.base / "warehouse" / "outputs"
     outputs.mkdir(parents=True)
     (outputs / "report.html").write_text("not the link the outputs are published by")

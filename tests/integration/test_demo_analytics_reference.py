@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import reference
-from tests.conftest import assert_rows_equal
+from tests.support.compare import assert_rows_equal
 
 pytestmark = pytest.mark.slow
 

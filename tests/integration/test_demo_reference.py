@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import assert_marts_equal_reference
 from tests.mart_docs import mart_docs
+from tests.support.compare import assert_marts_equal_reference
 
 pytestmark = pytest.mark.slow
 

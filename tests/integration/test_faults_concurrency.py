@@ -21,8 +21,8 @@ import pytest
 
 from retention.demo import write_demo_landing
 from retention.warehouse.publish import storage_version
-from tests.conftest import RETENTION, ROOT
-from tests.helpers import MARTS_QUERIES, marts_digest
+from tests.support.compare import MARTS_QUERIES, marts_digest
+from tests.support.warehouse import RETENTION, ROOT
 
 pytestmark = pytest.mark.slow
 

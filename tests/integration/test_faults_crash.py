@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from retention.demo import write_demo_landing
-from tests.conftest import RETENTION, ROOT
-from tests.helpers import assert_marts_equal_reference, file_digest, inode, marts_digest
+from tests.support.compare import assert_marts_equal_reference, file_digest, inode, marts_digest
+from tests.support.warehouse import RETENTION, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from retention.demo import write_demo_landing
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
 
 pytestmark = pytest.mark.slow
 

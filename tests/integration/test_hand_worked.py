@@ -25,47 +25,39 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import assert_rows_equal, write_batch
+from tests.support.compare import assert_rows_equal
+from tests.support.landing import customer, order, write_batch
+from tests.support.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
 D = dt.date
 
 
-def customer(cid: str, created: str) -> dict:
-    return {"customer_id": cid, "created_at": created, "channel": "web", "region": "north"}
-
-
-def order(oid: str, cid: str, at: str, amount: str, status: str = "completed") -> dict:
-    return {"order_id": oid, "customer_id": cid, "ordered_at": at, "amount": amount, "currency": "USD", "status": status}
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    from tests.conftest import Warehouse
-
     wh = Warehouse(tmp_path_factory.mktemp("hand_worked"))
     write_batch(
         wh.landing,
         "2024-02-01",
-        customers=[customer(c, "2024-01-02 09:00:00") for c in "ABCFG"],
+        customers=[customer(c, "2024-01-02 09:00:00", region="north") for c in "ABCFG"],
         orders=[
-            order("A1", "A", "2024-01-05 10:00:00", "10.00"),
-            order("B1", "B", "2024-01-06 10:00:00", "20.00"),
-            order("C1", "C", "2024-01-07 10:00:00", "30.00"),
-            order("F0", "F", "2024-01-08 10:00:00", "60.00", "cancelled"),
-            order("G1", "G", "2024-01-09 10:00:00", "70.00"),
+            order("A1", "A", "2024-01-05 10:00:00", amount="10.00"),
+            order("B1", "B", "2024-01-06 10:00:00", amount="20.00"),
+            order("C1", "C", "2024-01-07 10:00:00", amount="30.00"),
+            order("F0", "F", "2024-01-08 10:00:00", amount="60.00", status="cancelled"),
+            order("G1", "G", "2024-01-09 10:00:00", amount="70.00"),
         ],
     )
     write_batch(
         wh.landing,
         "2024-03-01",
-        customers=[customer("D", "2024-02-01 08:00:00"), customer("E", "2024-02-03 08:00:00")],
+        customers=[customer("D", "2024-02-01 08:00:00", region="north"), customer("E", "2024-02-03 08:00:00", region="north")],
         orders=[
-            order("A2", "A", "2024-02-05 10:00:00", "11.00"),
-            order("C2", "C", "2024-02-06 10:00:00", "31.00", "refunded"),
-            order("D1", "D", "2024-02-07 10:00:00", "40.00", "pending"),
-            order("E1", "E", "2024-02-08 10:00:00", "50.00"),
+            order("A2", "A", "2024-02-05 10:00:00", amount="11.00"),
+            order("C2", "C", "2024-02-06 10:00:00", amount="31.00", status="refunded"),
+            order("D1", "D", "2024-02-07 10:00:00", amount="40.00", status="pending"),
+            order("E1", "E", "2024-02-08 10:00:00", amount="50.00"),
         ],
     )
     write_batch(
@@ -73,23 +65,23 @@ def published(tmp_path_factory):
         "2024-04-01",
         customers=[],
         orders=[
-            order("A3", "A", "2024-03-05 10:00:00", "12.00"),
-            order("B2", "B", "2024-03-06 10:00:00", "99.00"),
-            order("D1", "D", "2024-02-07 10:00:00", "40.00", "completed"),
-            order("E2", "E", "2024-03-08 10:00:00", "51.00", " Completed "),
-            order("F1", "F", "2024-03-09 10:00:00", "61.00"),
-            order("B2", "B", "2024-03-06 10:00:00", "21.50"),
+            order("A3", "A", "2024-03-05 10:00:00", amount="12.00"),
+            order("B2", "B", "2024-03-06 10:00:00", amount="99.00"),
+            order("D1", "D", "2024-02-07 10:00:00", amount="40.00", status="completed"),
+            order("E2", "E", "2024-03-08 10:00:00", amount="51.00", status=" Completed "),
+            order("F1", "F", "2024-03-09 10:00:00", amount="61.00"),
+            order("B2", "B", "2024-03-06 10:00:00", amount="21.50"),
         ],
     )
     write_batch(
         wh.landing,
         "2024-05-01",
-        customers=[customer("H", "2024-04-01 08:00:00")],
+        customers=[customer("H", "2024-04-01 08:00:00", region="north")],
         orders=[
-            order("A4", "A", "2024-04-05 10:00:00", "13.00"),
-            order("D2", "D", "2024-04-07 10:00:00", "41.00"),
-            order("H1", "H", "2024-04-09 10:00:00", "80.00"),
-            order("G1", "G", "2024-01-09 10:00:00", "70.00", "refunded"),
+            order("A4", "A", "2024-04-05 10:00:00", amount="13.00"),
+            order("D2", "D", "2024-04-07 10:00:00", amount="41.00"),
+            order("H1", "H", "2024-04-09 10:00:00", amount="80.00"),
+            order("G1", "G", "2024-01-09 10:00:00", amount="70.00", status="refunded"),
         ],
     )
     write_batch(
@@ -97,14 +89,14 @@ def published(tmp_path_factory):
         "2024-06-01",
         customers=None,
         orders=[
-            order("A5", "A", "2024-05-05 10:00:00", "14.00"),
-            order("G2", "G", "2024-05-09 10:00:00", "71.00"),
-            order("H2", "H", "2024-05-10 10:00:00", "81.00"),
-            order("I1", "I", "2024-05-26 10:00:00", "10.00"),
-            order("I2", "I", "2024-05-27 10:00:00", "10.00"),
-            order("I3", "I", "2024-05-28 10:00:00", "10.00"),
-            order("I4", "I", "2024-05-29 10:00:00", "10.00"),
-            order("I5", "I", "2024-05-30 10:00:00", "10.00"),
+            order("A5", "A", "2024-05-05 10:00:00", amount="14.00"),
+            order("G2", "G", "2024-05-09 10:00:00", amount="71.00"),
+            order("H2", "H", "2024-05-10 10:00:00", amount="81.00"),
+            order("I1", "I", "2024-05-26 10:00:00", amount="10.00"),
+            order("I2", "I", "2024-05-27 10:00:00", amount="10.00"),
+            order("I3", "I", "2024-05-28 10:00:00", amount="10.00"),
+            order("I4", "I", "2024-05-29 10:00:00", amount="10.00"),
+            order("I5", "I", "2024-05-30 10:00:00", amount="10.00"),
         ],
     )
     wh.run("run")

@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ORDER_COLUMNS, Warehouse, write_batch, write_csv
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import ORDER_COLUMNS, customers, order, write_batch, write_csv
+from tests.support.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -17,21 +18,6 @@ MARTS = {
     "marts.period_retention": "period_grain, period_start",
     "marts.cohort_retention": "cohort_grain, cohort_start, period_number",
 }
-
-
-def customers(*ids: str, created: str = "2024-01-01") -> list[dict]:
-    return [{"customer_id": c, "created_at": created, "channel": "web", "region": "eu"} for c in ids]
-
-
-def order(order_id: str, customer_id: str, at: str, amount: str = "10.00", status: str = "completed") -> dict:
-    return {
-        "order_id": order_id,
-        "customer_id": customer_id,
-        "ordered_at": at,
-        "amount": amount,
-        "currency": "USD",
-        "status": status,
-    }
 
 
 def marts(w: Warehouse) -> dict[str, list[tuple]]:
@@ -50,11 +36,11 @@ def test_rejected_batch_leaves_published_marts_untouched_and_fix_loads(warehouse
     assert before["marts.period_retention"]  # something was published
 
     # February arrives without its amount column (and with a good customers file)
-    bad = write_batch(warehouse.landing, "2024-02-29", customers("c3", created="2024-02-01"), None)
+    bad = write_batch(warehouse.landing, "2024-02-29", customers("c3", created_at="2024-02-01"), None)
     write_csv(
         bad / "orders.csv",
         [c for c in ORDER_COLUMNS if c != "amount"],
-        [{"order_id": "o3", "customer_id": "c3", "ordered_at": "2024-02-02", "currency": "USD", "status": "completed"}],
+        [order("o3", "c3", "2024-02-02")],
     )
     done = warehouse.run("run", check=False)
     assert done.returncode != 0
@@ -86,18 +72,18 @@ def _history(landing: Path, dates: list[str]) -> None:
             customers("c1", "c2", "c3"),
             [
                 order("o1", "c1", "2024-01-03"),
-                order("o2", "c2", "2024-01-10", "25.00"),
+                order("o2", "c2", "2024-01-10", amount="25.00"),
                 order("o3", "c3", "2024-01-30T23:30:00-05:00"),
             ],
         ),  # 2024-01-31 04:30 UTC
         "2024-02-29": (
-            customers("c4", created="2024-02-02"),
+            customers("c4", created_at="2024-02-02"),
             [order("o4", "c1", "2024-02-04"), order("o5", "c4", "2024-02-05"), order("o6", "c2", "2024-02-06", status="pending")],
         ),
         "2024-03-31": (
-            customers("c2", created="2024-01-01"),  # re-sent customer
+            customers("c2", created_at="2024-01-01"),  # re-sent customer
             [
-                order("o2", "c2", "2024-01-10", "25.00", "refunded"),  # January order refunded later
+                order("o2", "c2", "2024-01-10", amount="25.00", status="refunded"),  # January order refunded later
                 order("o6", "c2", "2024-03-01"),
                 order("o7", "c3", "2024-03-02"),
             ],
@@ -126,7 +112,7 @@ def test_late_batches_give_the_same_marts_as_in_order(tmp_path):
 
 def test_personal_data_never_reaches_the_published_warehouse(warehouse):
     folder = write_batch(
-        warehouse.landing, "2024-01-31", None, [order("o1", "c1", "2024-01-05"), order("o2", "c2", "2024-01-06", "oops")]
+        warehouse.landing, "2024-01-31", None, [order("o1", "c1", "2024-01-05"), order("o2", "c2", "2024-01-06", amount="oops")]
     )
     write_csv(
         folder / "customers.csv",

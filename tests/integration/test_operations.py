@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Warehouse, write_batch, write_csv
+from tests.support.landing import ORDER_COLUMNS, customer, order, write_batch, write_csv
+from tests.support.warehouse import ROOT, Warehouse
 
 pytestmark = pytest.mark.slow
 
-C1 = {"customer_id": "C1", "created_at": "2024-01-01", "channel": "web", "region": "EU"}
-
-
-def order(order_id: str, day: str, currency: str = "EUR", status: str = "completed", amount: str = "10") -> dict:
-    return {
-        "order_id": order_id,
-        "customer_id": "C1",
-        "ordered_at": day,
-        "amount": amount,
-        "currency": currency,
-        "status": status,
-    }
+C1 = customer("C1", region="EU")
+EUR = {"amount": "10", "currency": "EUR"}  # the feed of these tests is in euros (its orders C1's: the default)
 
 
 def months(wh) -> list[str]:
@@ -38,8 +29,13 @@ def months(wh) -> list[str]:
 
 
 def test_a_bad_batch_is_removed_on_purpose_kept_out_until_corrected_and_a_vanished_folder_is_reported(warehouse):
-    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", "2024-01-05")])
-    write_batch(warehouse.landing, "2024-02-15", customers=None, orders=[order("O2", "2024-02-05", currency="USD")])
+    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", ordered_at="2024-01-05", **EUR)])
+    write_batch(
+        warehouse.landing,
+        "2024-02-15",
+        customers=None,
+        orders=[order("O2", ordered_at="2024-02-05", amount="10", currency="USD")],
+    )
     failed = warehouse.run("run", check=False)
     assert failed.returncode == 1 and "one_currency" in failed.stderr
 
@@ -63,7 +59,7 @@ def test_a_bad_batch_is_removed_on_purpose_kept_out_until_corrected_and_a_vanish
     assert "nothing new" in again.stdout and "batch 2024-02-15 was removed" in again.stderr
 
     # a corrected re-delivery is loaded
-    write_batch(warehouse.landing, "2024-02-15", customers=None, orders=[order("O2", "2024-02-05")])
+    write_batch(warehouse.landing, "2024-02-15", customers=None, orders=[order("O2", ordered_at="2024-02-05", **EUR)])
     warehouse.run("run")
     assert months(warehouse) == ["2024-01-01", "2024-02-01"]
     assert [r[0] for r in warehouse.query("select action from audit.removed_batches order by happened_at")] == [
@@ -84,7 +80,11 @@ def test_the_quarantine_can_be_read_with_its_offending_values_and_written_for_th
     folder = write_batch(
         warehouse.landing,
         "2024-01-15",
-        orders=[order("O1", "2024-01-05"), order("O2", "2024-01-06", status="shipped"), order("O3", "soon")],
+        orders=[
+            order("O1", ordered_at="2024-01-05", **EUR),
+            order("O2", ordered_at="2024-01-06", status="shipped", **EUR),
+            order("O3", ordered_at="soon", **EUR),
+        ],
     )
     write_csv(
         folder / "customers.csv",
@@ -122,7 +122,7 @@ def test_the_quarantine_can_be_read_with_its_offending_values_and_written_for_th
 
 
 def test_a_plain_run_flags_a_stale_feed_and_the_published_file_says_what_built_it(warehouse):
-    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", "2024-01-05")])
+    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", ordered_at="2024-01-05", **EUR)])
     today = dt.datetime.now(dt.UTC).date()
     stale_days = (today - dt.date(2024, 1, 15)).days
 
@@ -157,22 +157,22 @@ def test_a_plain_run_flags_a_stale_feed_and_the_published_file_says_what_built_i
 def test_export_file_names_match_ignoring_case_and_a_batch_says_which_file_it_lacks(warehouse):
     folder = warehouse.landing / "2024-01-15"
     write_csv(folder / "Customers.csv", ["customer_id", "created_at", "channel", "region"], [C1])
-    write_csv(folder / "orders.CSV", list(order("x", "y")), [order("O1", "2024-01-05")])
+    write_csv(folder / "orders.CSV", ORDER_COLUMNS, [order("O1", ordered_at="2024-01-05", **EUR)])
     write_batch(warehouse.landing, "2024-02-15", customers=[C1])
     done = warehouse.run("run")
     assert "batch 2024-02-15 has no orders.csv" in done.stderr
     assert warehouse.query("select count(*) from audit.load_manifest where batch_date = '2024-01-15' and present") == [(2,)]
     assert months(warehouse) == ["2024-01-01"]
 
-    twice = write_batch(warehouse.landing, "2024-03-15", orders=[order("O3", "2024-03-05")])
-    write_csv(twice / "Orders.csv", list(order("x", "y")), [order("O4", "2024-03-06")])
+    twice = write_batch(warehouse.landing, "2024-03-15", orders=[order("O3", ordered_at="2024-03-05", **EUR)])
+    write_csv(twice / "Orders.csv", ORDER_COLUMNS, [order("O4", ordered_at="2024-03-06", **EUR)])
     rejected = warehouse.run("run", check=False)
     assert rejected.returncode == 1
     assert "batch 2024-03-15, file orders.csv: Orders.csv and orders.csv differ only in case" in rejected.stderr
 
 
 def test_the_published_tables_and_columns_are_described_and_point_into_this_repository(warehouse):
-    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", "2024-01-05")])
+    write_batch(warehouse.landing, "2024-01-15", customers=[C1], orders=[order("O1", ordered_at="2024-01-05", **EUR)])
     warehouse.run("run")
     tables = warehouse.query(
         "select schema_name, table_name, comment from duckdb_tables() where schema_name in ('marts', 'audit')"
@@ -202,7 +202,7 @@ def test_the_readme_airflow_command_works_in_a_plain_shell_after_make(tmp_path):
     assert f". {Path('airflow_home') / 'airflow.env'}" in (ROOT / "README.md").read_text()
     # a shell with none of the Makefile's variables, as a person's terminal or cron has: the README's lines
     wh = Warehouse(tmp_path / "wh")
-    write_batch(wh.landing, "2024-01-15", customers=[C1], orders=[order("O1", "2024-01-05")])
+    write_batch(wh.landing, "2024-01-15", customers=[C1], orders=[order("O1", ordered_at="2024-01-05", **EUR)])
     clean = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp_path))}
     clean |= {k: v for k, v in wh.env.items() if k.startswith("RETENTION_")}
     tested = subprocess.run(

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import RETENTION, Warehouse
+from tests.support.warehouse import RETENTION, Warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from retention.config import load_settings
 from retention.demo import write_demo_landing
 from retention.errors import RunFailed
 from retention.ingest.load import ingest
-from tests.helpers import assert_marts_equal_reference, file_digest, inode, marts_digest
+from tests.support.compare import assert_marts_equal_reference, file_digest, inode, marts_digest
 
 pytestmark = pytest.mark.slow
 

@@ -8,33 +8,22 @@ import shutil
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, write_batch
-from tests.helpers import file_digest
+from tests.support.compare import file_digest
+from tests.support.landing import customer, order, write_batch
+from tests.support.warehouse import ROOT
 
 pytestmark = pytest.mark.slow
 
 
 def orders(month: int, n: int) -> list[dict]:
-    return [
-        {
-            "order_id": f"O{month}-{i}",
-            "customer_id": f"C{i}",
-            "ordered_at": f"2024-{month:02d}-1{i % 10} 10:00:00",
-            "amount": "10.00",
-            "currency": "USD",
-            "status": "completed",
-        }
-        for i in range(n)
-    ]
-
-
-def customers(n: int) -> list[dict]:
-    return [{"customer_id": f"C{i}", "created_at": "2024-01-01", "channel": "web", "region": "east"} for i in range(n)]
+    return [order(f"O{month}-{i}", f"C{i}", f"2024-{month:02d}-1{i % 10} 10:00:00") for i in range(n)]
 
 
 @pytest.fixture
 def published(warehouse):
-    write_batch(warehouse.landing, "2024-02-01", customers=customers(5), orders=orders(1, 5))
+    write_batch(
+        warehouse.landing, "2024-02-01", customers=[customer(f"C{i}", region="east") for i in range(5)], orders=orders(1, 5)
+    )
     warehouse.run("run")
     return warehouse
 

@@ -17,8 +17,8 @@ import pytest
 
 from retention.demo import write_demo_landing
 from tests import reference
-from tests.conftest import ROOT, Warehouse
-from tests.helpers import assert_marts_equal_reference, file_digest, inode
+from tests.support.compare import assert_marts_equal_reference, file_digest, inode
+from tests.support.warehouse import ROOT, Warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Warehouse
-from tests.helpers import assert_marts_equal_reference
+from tests.support.compare import assert_marts_equal_reference
+from tests.support.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 

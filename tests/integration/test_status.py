@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import write_batch
+from tests.support.landing import order, write_batch
 
 
 @pytest.mark.slow  # two runs of the whole pipeline (dbt) through the CLI
@@ -13,16 +13,7 @@ def test_status_shows_the_failed_run_and_the_rejected_batch_with_its_reason(ware
         warehouse.landing,
         "2024-02-01",
         customers=[],
-        orders=[
-            {
-                "order_id": "O1",
-                "customer_id": "C1",
-                "ordered_at": "2024-01-05",
-                "amount": "5",
-                "currency": "USD",
-                "status": "completed",
-            }
-        ],
+        orders=[order("O1", "C1", "2024-01-05", amount="5")],
     )
     bad = warehouse.landing / "2024-03-01"
     bad.mkdir()

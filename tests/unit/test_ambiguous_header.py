@@ -8,12 +8,7 @@ import json
 
 import pytest
 
-from tests.unit.test_ingest_loader import CUSTOMERS_HEADER, Lake, ok
-
-
-@pytest.fixture
-def lake(tmp_path) -> Lake:
-    return Lake(tmp_path)
+from tests.support.lake import CUSTOMERS_HEADER, ok
 
 
 @pytest.mark.parametrize(

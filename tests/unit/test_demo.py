@@ -15,7 +15,7 @@ import pytest
 
 from retention.demo import main, write_demo_landing
 from retention.errors import UsageError
-from tests.conftest import RETENTION
+from tests.support.warehouse import RETENTION
 
 CUSTOMER_HEADER = ["customer_id", "created_at", "channel", "region", "email", "phone", "name"]
 ORDER_HEADER = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"]

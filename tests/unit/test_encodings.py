@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_ingest_loader import CUSTOMERS_HEADER, Lake, ok
-
-
-@pytest.fixture
-def lake(tmp_path) -> Lake:
-    return Lake(tmp_path)
+from tests.support.lake import CUSTOMERS_HEADER, ok
 
 
 def test_windows_1252_export_loads_with_its_umlauts(lake):

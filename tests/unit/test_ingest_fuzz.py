@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retention.ingest.landing import BatchRejected
-from tests.conftest import examples
-
-from .test_ingest_loader import Lake
+from tests.support.lake import Lake
+from tests.support.tier import examples
 
 ORDERS = [
     ["order_id", "customer_id", "ordered_at", "amount", "currency", "status"],

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
-from tests.unit.test_ingest_loader import Lake, ok
+from tests.support.lake import ok
 
 HEADER = "order_id,customer_id,email,ordered_at,amount,currency,status,phone,note"
 EMAIL, PHONE = "Grace.Hopper@example.com", "+1 202 555 0143"
-
-
-@pytest.fixture
-def lake(tmp_path) -> Lake:
-    return Lake(tmp_path)
 
 
 def h(value: str) -> str:  # salt "pepper" (the Lake's), value trimmed and lower-cased

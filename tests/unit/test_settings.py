@@ -9,7 +9,7 @@ import pytest
 
 from retention.config import DEVELOPMENT_SALT, load_settings
 from retention.errors import ConfigError
-from tests.conftest import RETENTION, ROOT, Warehouse
+from tests.support.warehouse import RETENTION, ROOT, Warehouse
 
 BAD = [
     ("RETENTION_MEMORY_LIMIT", "lots", "memory size"),

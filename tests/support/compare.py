@@ -1,4 +1,4 @@
-"""Helpers shared by the test modules: digests of the published file and comparison with the reference.
+"""Digests of the published file and comparisons with the reference (tests/reference.py).
 
 One copy of each, so that every test means the same thing by "the file did not change" and "the
 marts equal the reference".
@@ -9,12 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tests import reference
 
@@ -105,33 +102,3 @@ def assert_marts_equal_reference(
         reference.cohort_retention(events),
         ("cohort_grain", "cohort_start", "period_number"),
     )
-
-
-def snapshot_of(warehouse, as_of: str):
-    """The snapshot a run older than the published marts writes instead of them (docs/reference.md §3), as a
-    warehouse to query; fails when it was not written."""
-    import copy
-
-    path = warehouse.path.parent / "outputs" / "snapshots" / f"{as_of}.duckdb"
-    assert path.is_file(), f"no snapshot as of {as_of} at {path}"
-    view = copy.copy(warehouse)
-    view.path = path
-    return view
-
-
-def throwaway_venv(folder: Path, requirements: list[str]) -> str:
-    """A virtual environment in `folder` with `requirements` installed from PyPI by the project's uv, for
-    readers that bundle their own DuckDB, SQLAlchemy ... (not the project's); returns its Python.
-    Skips the test, with uv's reason, when they cannot be installed (PyPI unreachable)."""
-    uv = Path(sys.executable).parent / "uv"
-    python = folder / "bin" / "python"
-    steps = [
-        [str(uv), "venv", "-q", "--python", sys.executable, str(folder)],
-        [str(uv), "pip", "install", "-q", "--python", str(python), *requirements],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            why = done.stderr.strip()[-300:]
-            pytest.skip(f"could not install {' '.join(requirements)} from PyPI ({' '.join(step[:3])}): {why}")
-    return str(python)
