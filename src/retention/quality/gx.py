@@ -85,7 +85,7 @@ def _context(settings: Settings):
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     # The site's folder is written into the context's YAML as an absolute path: a state folder that was moved
     # or restored elsewhere must not go on writing its Data Docs to the old place.
-    sites = context.get_config().data_docs_sites or {}
+    sites = context.variables.data_docs_sites or {}
     if "retention" not in sites:
         context.add_data_docs_site(site_name="retention", site_config=site)
     elif sites["retention"].get("store_backend", {}).get("base_directory") != str(settings.data_docs_dir):
