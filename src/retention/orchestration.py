@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import logging
 import os
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -356,7 +357,8 @@ def _notify(summary: dict, context: Any) -> None:
         try:
             urllib.request.urlopen(request, timeout=10).close()
         except OSError as e:  # a notification must never change the run's outcome
-            log.warning("could not notify %s: %s", url, e)
+            # the host only: a webhook's path is often its secret (Slack, Teams), and task logs are widely read
+            log.warning("could not notify the webhook at %s: %s", urllib.parse.urlsplit(url).hostname, e)
     if to := settings.notify_email:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 

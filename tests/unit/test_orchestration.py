@@ -97,3 +97,14 @@ def test_a_bad_notification_setting_is_named_and_nothing_is_sent(webhook, monkey
     assert received == []
     [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert f"RETENTION_NOTIFY_WEBHOOK={url.removeprefix('http://')!r}: is not an http(s) URL" in warning
+
+
+def test_a_webhook_that_cannot_be_reached_is_logged_by_its_host_never_its_secret_path(monkeypatch, caplog):
+    """Slack- and Teams-style webhooks carry their credential in the path: the task log names the host only."""
+    from retention.orchestration import _notify
+
+    monkeypatch.delenv("RETENTION_NOTIFY_EMAIL", raising=False)
+    monkeypatch.setenv("RETENTION_NOTIFY_WEBHOOK", "http://127.0.0.1:1/services/T0/B0/s3cr3tT0ken")  # port 1: refused
+    _notify({"run_id": "r1", "state": "failed"}, {})
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "127.0.0.1" in warning and "s3cr3tT0ken" not in warning, warning
