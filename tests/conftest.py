@@ -28,16 +28,6 @@ def warehouse(tmp_path: Path) -> Warehouse:
     return Warehouse(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def demo_landing(tmp_path_factory) -> Path:
-    """The demo CRM exports `make run` uses, written once per test session."""
-    from retention.demo import write_demo_landing
-
-    landing = tmp_path_factory.mktemp("demo") / "landing"
-    write_demo_landing(landing)
-    return landing
-
-
 # --- Warehouses built once per pytest run --------------------------------------------------------------
 # Many tests need "a warehouse that has published this export" before doing what they test. Building it
 # is most of a test's time, so each such starting point is built once per `pytest` run, by whichever
@@ -103,6 +93,13 @@ def demo_published(tmp_path_factory) -> Warehouse:
     """The demo data (as `make run` writes it) published by `retention run` (the CLI): built once per
     pytest run, copied once per worker."""
     return copy_of(built_once(tmp_path_factory, "demo_published", _demo_run()), tmp_path_factory.mktemp("demo_cli"))
+
+
+@pytest.fixture(scope="session")
+def demo_landing(demo_published) -> Path:
+    """The demo CRM exports `make run` uses: those `demo_published` was built from, so a reference computed
+    from them reads exactly what was published."""
+    return demo_published.landing
 
 
 @pytest.fixture(scope="session")
